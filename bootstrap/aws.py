@@ -1,0 +1,78 @@
+"""The one seam to boto3.
+
+Only commands that talk to AWS import this module (lazily, inside the command), so ``--help`` and ``render``
+never pay for importing boto3. The endpoint comes from botocore itself: ``AWS_ENDPOINT_URL`` (which the sandbox
+exports) is honoured by every client made here, exactly as by the ``aws`` CLI.
+
+AWS errors are matched by code, never by message text (as benkehoe's aws-error-utils recommends), and turned
+into ``AwsError`` once, here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from bootstrap.errors import AwsError
+from bootstrap.model import Credentials
+
+DEFAULT_REGION = "us-east-1"
+
+# Adaptive retries: botocore backs off on throttling by itself, so concurrent checks need no retry loop of ours.
+RETRY_CONFIG = botocore.config.Config(retries={"max_attempts": 8, "mode": "adaptive"})
+
+
+def session(
+    credentials: Credentials | None = None, *, profile: str | None = None, region: str | None = None
+) -> boto3.Session:
+    """A boto3 session from explicit credentials, a named profile, or the default chain."""
+    if credentials is not None:
+        return boto3.Session(
+            aws_access_key_id=credentials.access_key_id,
+            aws_secret_access_key=credentials.secret_access_key,
+            aws_session_token=credentials.session_token,
+            region_name=region or DEFAULT_REGION,
+        )
+    s = boto3.Session(profile_name=profile, region_name=region)
+    if s.region_name is None:
+        s = boto3.Session(profile_name=profile, region_name=DEFAULT_REGION)
+    return s
+
+
+def client(
+    service: str,
+    credentials: Credentials | None = None,
+    *,
+    profile: str | None = None,
+    region: str | None = None,
+    config: botocore.config.Config | None = None,
+) -> Any:
+    """A client for ``service``; see ``session`` for where its credentials come from."""
+    return session(credentials, profile=profile, region=region).client(service, config=config or RETRY_CONFIG)
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ``ClientError`` ("" for anything else)."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+@contextmanager
+def calling(action: str) -> Iterator[None]:
+    """Turn AWS failures inside the block into one ``AwsError`` naming the action and the AWS error code."""
+    try:
+        yield
+    except botocore.exceptions.ClientError as exc:
+        code = error_code(exc)
+        detail = str(exc.response.get("Error", {}).get("Message", "")).strip()
+        raise AwsError(f"{action} was refused by AWS ({code}): {detail}", code=code, action=action) from None
+    except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError) as exc:
+        raise AwsError(f"{action}: could not reach AWS ({exc})", code="ConnectionError", action=action) from None
+    except botocore.exceptions.NoCredentialsError:
+        raise AwsError(f"{action}: no AWS credentials found", code="NoCredentials", action=action) from None

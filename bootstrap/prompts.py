@@ -1,0 +1,63 @@
+"""The only module that talks to the person at the keyboard.
+
+The core asks through a ``Prompter``; every question names the flag that answers it instead, so without a
+terminal (or with ``--non-interactive``) the tool says which flag to pass rather than hanging.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Protocol
+
+import click
+
+from bootstrap.errors import Interrupted, NeedsAnswer
+
+
+class Prompter(Protocol):
+    def secret(self, question: str, flag: str) -> str:
+        """A hidden answer (a secret key). ``flag`` is the option that gives it without a prompt."""
+        ...
+
+    def text(self, question: str, flag: str, default: str | None = None) -> str: ...
+
+    def confirm(self, question: str, flag: str, default: bool = False) -> bool: ...
+
+
+class TerminalPrompter:
+    """Asks on the terminal; refuses (naming the flag) when stdin is not one."""
+
+    def __init__(self, interactive: bool | None = None) -> None:
+        self.interactive = sys.stdin.isatty() if interactive is None else interactive
+
+    def _ensure(self, question: str, flag: str) -> None:
+        if not self.interactive:
+            raise NeedsAnswer(question, flag)
+
+    def secret(self, question: str, flag: str) -> str:
+        self._ensure(question, flag)
+        try:
+            return str(click.prompt(question, hide_input=True, err=True)).strip()
+        except click.Abort:
+            raise Interrupted() from None
+
+    def text(self, question: str, flag: str, default: str | None = None) -> str:
+        self._ensure(question, flag)
+        try:
+            return str(click.prompt(question, default=default, err=True)).strip()
+        except click.Abort:
+            raise Interrupted() from None
+
+    def confirm(self, question: str, flag: str, default: bool = False) -> bool:
+        self._ensure(question, flag)
+        try:
+            return bool(click.confirm(question, default=default, err=True))
+        except click.Abort:
+            raise Interrupted() from None
+
+
+class NoPrompter(TerminalPrompter):
+    """``--non-interactive``: every question fails with the flag that answers it."""
+
+    def __init__(self) -> None:
+        super().__init__(interactive=False)
