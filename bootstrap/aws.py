@@ -53,7 +53,9 @@ def client(
     config: botocore.config.Config | None = None,
 ) -> Any:
     """A client for ``service``; see ``session`` for where its credentials come from."""
-    return session(credentials, profile=profile, region=region).client(service, config=config or RETRY_CONFIG)
+    # boto3-stubs types each service's client separately; callers here name the service at run time.
+    sess: Any = session(credentials, profile=profile, region=region)
+    return sess.client(service, config=config or RETRY_CONFIG)
 
 
 def error_code(exc: BaseException) -> str:

@@ -18,7 +18,9 @@ MIN_SECRET_LENGTH = 8
 SECRET_KEYS = frozenset({"aws_secret_access_key", "aws_session_token", "aws_security_token"})
 
 _KEY_LINE = re.compile(
-    r"(?im)^(?P<lead>[ \t]*[-+ ]?[ \t]*(?:" + "|".join(sorted(SECRET_KEYS)) + r")[ \t]*[=:][ \t]*)(?P<value>\S.*?)[ \t]*$"
+    r"(?im)^(?P<lead>[ \t]*[-+ ]?[ \t]*(?:"
+    + "|".join(sorted(SECRET_KEYS))
+    + r")[ \t]*[=:][ \t]*)(?P<value>\S.*?)[ \t]*$"
 )
 
 _lock = threading.Lock()

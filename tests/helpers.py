@@ -1,0 +1,86 @@
+"""Running the CLI from tests, with every output recorded for the canary scan."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+# Every output a test saw from the tool, in this process; tests/canary_plugin.py scans it after each test.
+TRANSCRIPT: list[str] = []
+
+BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def cli(
+    *args: str,
+    input: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    prints_secrets: bool = False,
+    timeout: float = 120,
+) -> Run:
+    """Run ``aws-iam-bootstrap ARGS`` as a real process (as a user would), capturing stdout and stderr.
+
+    ``prints_secrets`` is for the commands that print credentials on purpose (``env``, ``credential-process``):
+    their stdout is left out of the canary scan; their stderr is still scanned.
+    """
+    full_env = dict(os.environ if env is None else env)
+    proc = subprocess.run(
+        [str(BIN / "aws-iam-bootstrap"), *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
+    )
+    TRANSCRIPT.append(proc.stderr)
+    if not prints_secrets:
+        TRANSCRIPT.append(proc.stdout)
+    return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def aws_cli(*args: str, env: Mapping[str, str] | None = None, check: bool = True) -> Run:
+    """Run the real ``aws`` CLI (awscli from PyPI) against the files the tool wrote."""
+    proc = subprocess.run(
+        [str(BIN / "aws"), *args],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ if env is None else env),
+        timeout=120,
+        check=False,
+    )
+    run = Run(proc.returncode, proc.stdout, proc.stderr)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"aws {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
+    return run
+
+
+def record(text: str) -> None:
+    """Add output a test obtained another way (pexpect, tmux) to the canary scan."""
+    TRANSCRIPT.append(text)
+
+
+def scan_for_secrets(texts: Sequence[str], secrets: Sequence[str]) -> list[str]:
+    """The secrets (abbreviated) that appear in any of ``texts``."""
+    found = []
+    for secret in secrets:
+        if any(secret in text for text in texts):
+            found.append(secret[:4] + "…")
+    return found
