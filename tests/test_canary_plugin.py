@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
-import pytest
-
 from tests import canaries, helpers
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_scan_finds_a_printed_canary_and_ignores_masked_output() -> None:
@@ -15,18 +18,23 @@ def test_scan_finds_a_printed_canary_and_ignores_masked_output() -> None:
     assert helpers.scan_for_secrets(["aws_secret_access_key = ****\n"], canaries.ALL) == []
 
 
-def test_a_test_that_prints_a_secret_fails(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parent.parent))
-    tester = pytester
-    tester.makepyfile(
-        test_leak=f"""
-def test_leaks():
-    print("here it is: {canaries.CANARY_SECRET}")
-
-def test_clean():
-    print("nothing to see")
-"""
+def test_a_test_that_prints_a_secret_fails(tmp_path: Path) -> None:
+    (tmp_path / "test_leak.py").write_text(
+        "from tests import canaries\n"
+        "def test_leaks():\n"
+        "    print('here it is: ' + canaries.CANARY_SECRET)\n"
+        "def test_clean():\n"
+        "    print('nothing to see')\n"
     )
-    result = tester.runpytest_subprocess("-p", "tests.canary_plugin", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*secret(s) appeared in printed output*"])
+    # Run in a child pytest whose output we keep to ourselves (printing it would trip this very scan).
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "tests.canary_plugin", "-p", "no:cacheprovider", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=tmp_path,
+        check=False,
+    )
+    summary = proc.stdout.splitlines()[-1]
+    assert "1 failed, 1 passed" in summary
+    assert "secret(s) appeared in printed output" in proc.stdout
