@@ -1,0 +1,121 @@
+"""Templates: Jinja2 set up for ``${NAME}`` placeholders, strict about undefined names. Text in, text out.
+
+``{% for account in accounts %}`` blocks stay available so a template can loop over every account and role.
+Every name a template uses without a value is found before anything renders (``StrictUndefined`` alone stops
+at the first), and reported with the template file and line.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import jinja2
+import jinja2.meta
+import jinja2.nodes
+
+from bootstrap.errors import InputError
+
+
+@dataclass(frozen=True)
+class Template:
+    """A template's text, and the file it came from (named in every error)."""
+
+    path: Path
+    text: str
+
+    @classmethod
+    def load(cls, path: Path, *, flag: str) -> Template:
+        try:
+            return cls(path, path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such template (pass {flag})") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: cannot read: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """A name a template uses, where."""
+
+    name: str
+    path: Path
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: ${{{self.name}}}"
+
+
+def environment() -> jinja2.Environment:
+    # Autoescape off: the output is an INI file, not HTML. keep_trailing_newline: the file ends as the template does.
+    # trim/lstrip blocks: a `{% for %}` line of its own leaves no blank line behind in the rendered file.
+    return jinja2.Environment(
+        variable_start_string="${",
+        variable_end_string="}",
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # noqa: S701
+    )
+
+
+def _parse(env: jinja2.Environment, template: Template) -> jinja2.nodes.Template:
+    try:
+        return env.parse(template.text, name=template.path.name, filename=str(template.path))
+    except jinja2.TemplateSyntaxError as exc:
+        raise InputError(f"{template.path}:{exc.lineno}: template syntax error: {exc.message}") from None
+
+
+def placeholders(template: Template) -> tuple[Placeholder, ...]:
+    """Every free name the template reads (not loop variables or ``{% set %}`` names), with its lines."""
+    env = environment()
+    ast = _parse(env, template)
+    free = jinja2.meta.find_undeclared_variables(ast)
+    found = []
+    for node in ast.find_all(jinja2.nodes.Name):
+        if node.ctx == "load" and node.name in free:
+            found.append(Placeholder(node.name, template.path, node.lineno))
+    return tuple(sorted(set(found), key=lambda p: (p.line, p.name)))
+
+
+def missing(templates: Iterable[Template], known: Iterable[str]) -> tuple[Placeholder, ...]:
+    """The placeholders of all ``templates`` with no value among ``known`` names."""
+    names = set(known)
+    return tuple(p for t in templates for p in placeholders(t) if p.name not in names)
+
+
+def check_defined(templates: Iterable[Template], known: Iterable[str]) -> None:
+    """Raise one ``InputError`` listing every placeholder, in every template, that has no value."""
+    absent = missing(templates, known)
+    if absent:
+        listing = "\n  ".join(str(p) for p in absent)
+        raise InputError(f"{len(absent)} placeholder(s) have no value (nothing was written):\n  {listing}")
+
+
+def render(template: Template, context: Mapping[str, object]) -> str:
+    """Render one template. Call ``check_defined`` first to report every missing name at once."""
+    env = environment()
+    try:
+        # Compiled under the file's name so Jinja's rewritten tracebacks point at the template's own lines.
+        code = env.compile(_parse(env, template), name=template.path.name, filename=str(template.path))
+        compiled = env.template_class.from_code(env, code, env.make_globals(None))
+        return compiled.render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise InputError(f"{template.path}:{exc.lineno}: template syntax error: {exc.message}") from None
+    except jinja2.TemplateError as exc:
+        line = _template_line(sys.exc_info()[2], template.path)
+        where = f"{template.path}:{line}" if line else str(template.path)
+        raise InputError(f"{where}: {exc.message or exc}") from None
+
+
+def _template_line(tb: TracebackType | None, path: Path) -> int | None:
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == str(path):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
