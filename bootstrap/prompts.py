@@ -61,3 +61,33 @@ class NoPrompter(TerminalPrompter):
 
     def __init__(self) -> None:
         super().__init__(interactive=False)
+
+
+class TtyPrompter(TerminalPrompter):
+    """Asks on the controlling terminal (``/dev/tty``) because stdout and stderr belong to someone else.
+
+    ``credential-process`` runs under an SDK that reads its stdout and captures its stderr: the question can
+    only reach the person through the terminal itself. Without one, the flag that answers is named.
+    """
+
+    def __init__(self, device: str = "/dev/tty") -> None:
+        super().__init__(interactive=True)
+        self.device = device
+
+    def text(self, question: str, flag: str, default: str | None = None) -> str:
+        try:
+            with open(self.device, "r+", encoding="utf-8") as tty:  # noqa: PTH123 - a device, not a file path
+                tty.write(f"{question}: ")
+                tty.flush()
+                answer = tty.readline()
+        except OSError:
+            raise NeedsAnswer(question, flag) from None
+        except KeyboardInterrupt:
+            raise Interrupted() from None
+        if not answer:
+            raise Interrupted()
+        return answer.strip() or (default or "")
+
+    def secret(self, question: str, flag: str) -> str:
+        # One-time codes are the only thing asked here; echoing them lets the person check what they typed.
+        return self.text(question, flag)
