@@ -1,0 +1,356 @@
+"""The embedded AWS sandbox: moto in server mode on 127.0.0.1, behind a small rules layer, seeded with the
+organisation of seed 001 (a users-only account, dev and prod accounts with infra roles).
+
+Only the ``sandbox`` and ``demo`` commands and the tests import this package (it needs the ``[sandbox]`` extra).
+The server runs in a thread of this process; its state is moto's process-wide state, so one sandbox runs per
+process at a time (a second ``start_sandbox`` while one runs is a ``StateError``).
+
+The organisation comes from data: ``organisation.json`` (accounts, names, suffixes), ``users.json`` (who may assume
+which role where; the analogue of the original's ``cfn/infra/users.js``) and the policy documents in
+``bootstrap/policies/``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import string
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from types import TracebackType
+from typing import Any
+
+from bootstrap import redact
+from bootstrap.errors import InputError, StateError
+from bootstrap.model import Credentials
+
+KINDS = ("ADMIN", "OPS", "READ")
+_KIND_WORD = {"ADMIN": "Admin", "OPS": "Ops", "READ": "Read"}
+_ENV = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_USER = re.compile(r"^[\w+=,.@-]{1,64}$")
+INSTALL_HINT = "the sandbox needs moto: pip install 'aws-iam-bootstrap[sandbox]'"
+
+
+@dataclass(frozen=True)
+class SandboxUser:
+    """A human in the users account. ``grants``: env -> role kinds the user may assume there."""
+
+    name: str
+    arn: str
+    account_id: str
+    password: str = field(repr=False)
+    one_time_key: Credentials
+    grants: Mapping[str, tuple[str, ...]]
+    mfa_serial: str | None = None  # set for users seeded with an MFA device already enabled (bob)
+    mfa_seed: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class SandboxAccount:
+    """A dev/prod-like account. ``roles``: kind (ADMIN, OPS, READ) -> role name."""
+
+    env: str
+    id: str
+    name: str
+    roles: Mapping[str, str]
+
+    def role_arn(self, kind: str) -> str:
+        return f"arn:aws:iam::{self.id}:role/{self.roles[kind]}"
+
+
+def policy_document(name: str) -> dict[str, Any]:
+    """A policy document from ``bootstrap/policies/<name>.json`` (the one place they live)."""
+    text = resources.files("bootstrap").joinpath("policies", f"{name}.json").read_text(encoding="utf-8")
+    doc: dict[str, Any] = json.loads(text)
+    return doc
+
+
+def _data(name: str) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(resources.files("bootstrap.sandbox").joinpath(name).read_text(encoding="utf-8"))
+    return doc
+
+
+def trust_document(principals: Iterable[str]) -> dict[str, Any]:
+    """The infra roles' trust policy naming ``principals`` (the ``${TrustedPrincipals}`` placeholder)."""
+    doc = policy_document("role-trust")
+    for statement in doc["Statement"]:
+        if statement.get("Principal", {}).get("AWS") == "${TrustedPrincipals}":
+            statement["Principal"]["AWS"] = sorted(principals)
+    return doc
+
+
+def _suffix() -> str:
+    return "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(12))
+
+
+class Sandbox:
+    """A running sandbox: its endpoint, the organisation it holds, and calls to grow that organisation."""
+
+    def __init__(self, endpoint_url: str, server: Any, thread: threading.Thread, layer: Any) -> None:
+        from bootstrap.sandbox import backend
+
+        self._backend = backend
+        self._server = server
+        self._thread = thread
+        self.layer = layer
+        self.endpoint_url = endpoint_url
+        self.host, port = endpoint_url.removeprefix("http://").rsplit(":", 1)
+        self.port = int(port)
+        org = _data("organisation.json")
+        self.region: str = org["region"]
+        self.users_account_id: str = org["users_account"]["id"]
+        self.users_account_name: str = org["users_account"]["name"]
+        self._group_suffix: str = org["users_account"]["group_suffix"]
+        self._accounts: dict[str, SandboxAccount] = {}
+        self._users: dict[str, SandboxUser] = {}
+        self._lock = threading.RLock()
+        self._stopped = False
+
+    # --- the organisation ---------------------------------------------------------------------------------------
+
+    @property
+    def accounts(self) -> Mapping[str, SandboxAccount]:
+        return dict(self._accounts)
+
+    @property
+    def users(self) -> Mapping[str, SandboxUser]:
+        return dict(self._users)
+
+    @property
+    def groups(self) -> tuple[str, str]:
+        """(assume-role group, manage-own-user group) of the users account."""
+        return (f"infra-AssumeRoleG-{self._group_suffix}", f"infra-ManageOwnUserG-{self._group_suffix}")
+
+    def environ(self) -> dict[str, str]:
+        """The environment that points boto3 and the aws CLI at the sandbox."""
+        return {"AWS_ENDPOINT_URL": self.endpoint_url, "AWS_DEFAULT_REGION": self.region}
+
+    def client(self, service: str, credentials: Credentials) -> Any:
+        """A boto3 client for ``service`` at the sandbox, signing with ``credentials``."""
+        import boto3
+
+        session: Any = boto3.Session(
+            aws_access_key_id=credentials.access_key_id,
+            aws_secret_access_key=credentials.secret_access_key,
+            aws_session_token=credentials.session_token,
+            region_name=self.region,
+        )
+        return session.client(service, endpoint_url=self.endpoint_url)
+
+    def _seed(self) -> None:
+        org = _data("organisation.json")
+        assume, manage = self.groups
+        self._backend.create_group(
+            self.users_account_id, assume, "AssumeInfraRoles", policy_document("assume-role-group")
+        )
+        self._backend.create_group(
+            self.users_account_id, manage, "ManageOwnUser", policy_document("manage-own-user-group")
+        )
+        for account in org["accounts"]:
+            self._add_account(account["env"], account["id"], account["name"], account["role_suffix"], KINDS)
+        for name, spec in _data("users.json")["users"].items():
+            self._add_user(
+                name,
+                spec["grants"],
+                reset_required=bool(spec.get("password_reset_required", True)),
+                mfa=bool(spec.get("mfa", False)),
+            )
+
+    def add_user(self, name: str, grants: Mapping[str, Iterable[str]]) -> SandboxUser:
+        """A fresh user in the users account: both groups, a password to reset, one one-time key, no MFA; the
+        trust of every granted role names it."""
+        return self._add_user(name, grants, reset_required=True, mfa=False)
+
+    def _add_user(
+        self, name: str, grants: Mapping[str, Iterable[str]], *, reset_required: bool, mfa: bool
+    ) -> SandboxUser:
+        if not _USER.match(name):
+            raise InputError(f"not a valid IAM user name: {name!r}")
+        normalised = {env: tuple(dict.fromkeys(kinds)) for env, kinds in grants.items()}
+        with self._lock:
+            if name in self._users:
+                raise StateError(f"user {name} already exists in the sandbox")
+            self._check_grants(normalised)
+            acct = self.users_account_id
+            arn = self._backend.create_user(acct, name, self.groups)
+            password = "Sbx-" + secrets.token_urlsafe(12)
+            redact.register(password)
+            self._backend.set_password(acct, name, password, reset_required=reset_required)
+            key_id, secret = self._backend.create_access_key(acct, name)
+            serial = seed = None
+            if mfa:
+                serial, seed = self._backend.enable_virtual_mfa(acct, name, name)
+            user = SandboxUser(
+                name=name,
+                arn=arn,
+                account_id=acct,
+                password=password,
+                one_time_key=Credentials(key_id, secret),
+                grants={env: kinds for env, kinds in normalised.items() if kinds},
+                mfa_serial=serial,
+                mfa_seed=seed,
+            )
+            self._users[name] = user
+            for env, kinds in user.grants.items():
+                self._update_trust(env, kinds)
+            return user
+
+    def add_account(
+        self, env: str, *, name: str | None = None, kinds: Iterable[str] = ("ADMIN", "OPS", "READ")
+    ) -> SandboxAccount:
+        """A new account (fresh 12-digit id) with infra roles of ``kinds``; their trust names nobody yet (only
+        the account itself)."""
+        with self._lock:
+            taken = {a.id for a in self._accounts.values()} | {self.users_account_id, "123456789012"}
+            account_id = str(secrets.randbelow(9 * 10**11) + 10**11)
+            while account_id in taken:
+                account_id = str(secrets.randbelow(9 * 10**11) + 10**11)
+            return self._add_account(env, account_id, name or f"example-{env.lower()}", _suffix(), tuple(kinds))
+
+    def _add_account(self, env: str, account_id: str, name: str, suffix: str, kinds: Iterable[str]) -> SandboxAccount:
+        if not _ENV.match(env):
+            raise InputError(f"not a valid environment name (A-Z, 0-9, _): {env!r}")
+        kinds = tuple(dict.fromkeys(kinds))
+        unknown = [k for k in kinds if k not in KINDS]
+        if unknown:
+            raise InputError(f"unknown role kind(s) {', '.join(unknown)}; known: {', '.join(KINDS)}")
+        with self._lock:
+            if env in self._accounts:
+                raise StateError(f"the sandbox already has an account for {env}")
+            roles = {kind: f"infra-{_KIND_WORD[kind]}R-{suffix}" for kind in kinds}
+            nobody = trust_document([f"arn:aws:iam::{account_id}:root"])
+            for kind, role in roles.items():
+                policy = policy_document(f"role-{kind.lower()}")
+                self._backend.create_role(account_id, role, nobody, f"{_KIND_WORD[kind]}Permissions", policy)
+            account = SandboxAccount(env=env, id=account_id, name=name, roles=roles)
+            self._accounts[env] = account
+            return account
+
+    def grant(self, user: str, env: str, kinds: Iterable[str]) -> None:
+        """Let ``user`` assume the ``kinds`` roles of ``env``: their trust policies name the user from now on."""
+        with self._lock:
+            if user not in self._users:
+                raise InputError(f"no sandbox user {user!r}")
+            added = tuple(dict.fromkeys(kinds))
+            self._check_grants({env: added})
+            current = self._users[user]
+            grants = dict(current.grants)
+            grants[env] = tuple(dict.fromkeys((*grants.get(env, ()), *added)))
+            self._users[user] = replace(current, grants=grants)
+            self._update_trust(env, added)
+
+    def _check_grants(self, grants: Mapping[str, tuple[str, ...]]) -> None:
+        for env, kinds in grants.items():
+            account = self._accounts.get(env)
+            if account is None:
+                raise InputError(f"no sandbox account for {env!r}; known: {', '.join(self._accounts)}")
+            missing = [k for k in kinds if k not in account.roles]
+            if missing:
+                raise InputError(f"{env} has no role of kind {', '.join(missing)}")
+
+    def _update_trust(self, env: str, kinds: Iterable[str]) -> None:
+        account = self._accounts[env]
+        for kind in kinds:
+            trusted = [u.arn for u in self._users.values() if kind in u.grants.get(env, ())]
+            principals = trusted or [f"arn:aws:iam::{account.id}:root"]
+            self._backend.set_trust(account.id, account.roles[kind], trust_document(principals))
+
+    def const_inc(self) -> str:
+        """A CONST.inc describing the current organisation (same keys and order as CONST.inc.example)."""
+        lines = [
+            "# The organisation of the aws-iam-bootstrap sandbox (generated by the sandbox).",
+            f"GLOBAL_AWS_REGION={self.region}",
+            "",
+            f"USERS_AWS_ACCOUNT_ID={self.users_account_id}",
+            f"USERS_AWS_ACCOUNT_NAME={self.users_account_name}",
+        ]
+        for account in self._accounts.values():
+            lines += [
+                "",
+                f"{account.env}_AWS_ACCOUNT_ID={account.id}",
+                f"{account.env}_AWS_ACCOUNT_NAME={account.name}",
+            ]
+            lines += [f"{account.env}_IAM_{kind}_ROLE={role}" for kind, role in account.roles.items()]
+        return "\n".join(lines) + "\n"
+
+    # --- lifecycle -----------------------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Shut the server down and forget its state (idempotent)."""
+        global _active
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        self._server.shutdown()
+        self._thread.join(timeout=10)
+        self._server.server_close()
+        self._backend.reset()
+        with _active_lock:
+            if _active is self:
+                _active = None
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+_active: Sandbox | None = None
+_active_lock = threading.Lock()
+
+
+def serve(app: Any, host: str, port: int) -> tuple[Any, threading.Thread, str]:
+    """Serve a WSGI app on a thread (werkzeug's threaded server, as moto's own server uses); return
+    (server, thread, endpoint url). Request lines are not logged: the sandbox's output is its own."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    class QuietHandler(MotoRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            pass
+
+    server = make_server(host, port, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name=f"sandbox-{server.server_port}", daemon=True)
+    thread.start()
+    return server, thread, f"http://{host}:{server.server_port}"
+
+
+def moto_app() -> Any:
+    """Plain moto server as a WSGI app (what the rules layer wraps; the benchmark's baseline)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    return DomainDispatcherApplication(create_backend_app)
+
+
+def start_sandbox(*, port: int = 0, host: str = "127.0.0.1") -> Sandbox:
+    """Start moto on ``host:port`` (a free port when 0) behind the rules layer, seeded with the organisation."""
+    global _active
+    try:
+        import moto  # noqa: F401
+    except ImportError:
+        raise InputError(INSTALL_HINT) from None
+    from bootstrap.sandbox.rules import RulesLayer
+
+    with _active_lock:
+        if _active is not None:
+            raise StateError(f"a sandbox already runs in this process at {_active.endpoint_url}; stop it first")
+        layer = RulesLayer(moto_app())
+        try:
+            server, thread, url = serve(layer, host, port)
+        except OSError as exc:
+            raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        sandbox = Sandbox(url, server, thread, layer)
+        _active = sandbox
+    try:
+        sandbox._seed()
+    except BaseException:
+        sandbox.stop()
+        raise
+    return sandbox

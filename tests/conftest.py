@@ -1,0 +1,56 @@
+"""Shared fixtures: the sandbox (one per test process, so one per xdist worker) and an isolated AWS environment.
+
+Tests that change AWS state use ``fresh_user`` (or ``sandbox.add_account``) so they never depend on each other.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from bootstrap.awsfiles import AwsPaths
+    from bootstrap.sandbox import Sandbox, SandboxUser
+
+_user_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    """The seeded sandbox (moto behind the rules layer) on a free port of 127.0.0.1."""
+    from bootstrap.sandbox import start_sandbox
+
+    with start_sandbox() as running:
+        yield running
+
+
+@pytest.fixture
+def aws_env(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AwsPaths:
+    """A throw-away HOME and AWS files in tmp, pointed at the sandbox; no ambient AWS identity leaks in."""
+    from bootstrap.awsfiles import AwsPaths
+
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    paths = AwsPaths(config=home / ".aws" / "config", credentials=home / ".aws" / "credentials")
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(paths.config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(paths.credentials))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no 1 s probe of an instance metadata service
+    for name, value in sandbox.environ().items():
+        monkeypatch.setenv(name, value)
+    return paths
+
+
+@pytest.fixture
+def fresh_user(sandbox: Sandbox, worker_id: str) -> SandboxUser:
+    """A new engineer nobody else touches: ADMIN on DEV, READ on PROD, password to reset, one key, no MFA."""
+    name = f"eng-{worker_id}-{os.getpid()}-{next(_user_numbers)}"
+    return sandbox.add_user(name, {"DEV": ("ADMIN",), "PROD": ("READ",)})

@@ -1,0 +1,48 @@
+"""The sandbox as a user of it sees it: seeded organisation, endpoint, growth calls (over HTTP, real boto3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bootstrap.errors import InputError
+from bootstrap.sandbox import Sandbox, SandboxUser
+
+
+def test_alice_is_seeded_as_the_new_engineer(sandbox: Sandbox) -> None:
+    alice = sandbox.users["alice"]
+    assert alice.arn == "arn:aws:iam::210987654321:user/alice"
+    assert dict(alice.grants) == {"DEV": ("ADMIN",), "PROD": ("READ",)}
+    assert alice.mfa_serial is None
+
+    who = sandbox.client("sts", alice.one_time_key).get_caller_identity()
+    assert who["Arn"] == alice.arn
+    assert who["Account"] == "210987654321"
+
+
+def test_seeded_accounts_match_the_example_const(sandbox: Sandbox) -> None:
+    dev, prod = sandbox.accounts["DEV"], sandbox.accounts["PROD"]
+    assert (dev.id, dev.name, dev.roles["ADMIN"]) == ("345678901234", "example-dev", "infra-AdminR-1R5T9WQ3Z8XA")
+    assert (prod.id, prod.name, prod.roles["READ"]) == ("456789012345", "example-prod", "infra-ReadR-7H2M4PL6C0VB")
+    const = sandbox.const_inc()
+    assert "USERS_AWS_ACCOUNT_ID=210987654321\n" in const
+    assert "PROD_IAM_OPS_ROLE=infra-OpsR-7H2M4PL6C0VB\n" in const
+
+
+def test_fresh_user_has_a_working_one_time_key_and_no_mfa(sandbox: Sandbox, fresh_user: SandboxUser) -> None:
+    iam = sandbox.client("iam", fresh_user.one_time_key)
+    keys = iam.list_access_keys(UserName=fresh_user.name)["AccessKeyMetadata"]
+    assert [k["AccessKeyId"] for k in keys] == [fresh_user.one_time_key.access_key_id]
+    assert iam.list_mfa_devices(UserName=fresh_user.name)["MFADevices"] == []
+
+
+def test_add_account_appears_in_const_inc(sandbox: Sandbox) -> None:
+    account = sandbox.add_account("QA", kinds=("READ",))
+    assert len(account.id) == 12
+    assert account.id not in {a.id for env, a in sandbox.accounts.items() if env != "QA"}
+    assert f"QA_AWS_ACCOUNT_ID={account.id}\n" in sandbox.const_inc()
+    assert f"QA_IAM_READ_ROLE={account.roles['READ']}\n" in sandbox.const_inc()
+
+
+def test_grant_to_unknown_account_is_refused(sandbox: Sandbox, fresh_user: SandboxUser) -> None:
+    with pytest.raises(InputError, match="no sandbox account"):
+        sandbox.grant(fresh_user.name, "NOPE", ("ADMIN",))
