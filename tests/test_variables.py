@@ -130,7 +130,7 @@ def test_value_with_nul_is_refused() -> None:
 
 
 def test_set_override_with_newline_is_refused() -> None:
-    with pytest.raises(InputError, match="--set A: .*newline"):
+    with pytest.raises(InputError, match=r"--set A: .*newline"):
         parse_const("A=1\n", overrides={"A": "x\n[profile evil]"})
 
 
@@ -161,7 +161,7 @@ def test_real_regions_are_accepted(region: str) -> None:
 
 
 def test_malformed_role_name_is_refused() -> None:
-    with pytest.raises(InputError, match="DEV_IAM_READ_ROLE=.* is not an IAM role name"):
+    with pytest.raises(InputError, match=r"DEV_IAM_READ_ROLE=.* is not an IAM role name"):
         parse_const("DEV_AWS_ACCOUNT_ID=123456789012\nDEV_AWS_ACCOUNT_NAME=dev\nDEV_IAM_READ_ROLE=has space\n")
 
 
