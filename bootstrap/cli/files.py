@@ -1,7 +1,155 @@
-"""Commands: (being built)."""
+"""Commands: render (CONST.inc + templates -> the AWS files), console-links (switch-role URLs)."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from bootstrap.cli.output import out
+from bootstrap.errors import InputError, NeedsAnswer
+
+_FILE = click.Path(path_type=Path, dir_okay=False)
+
+
+def _parse_set(values: tuple[str, ...]) -> dict[str, str]:
+    extra: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise InputError(f"--set {item!r}: expected NAME=VALUE")
+        extra[name] = value
+    return extra
+
+
+@click.command()
+@click.option(
+    "--const-file", type=click.Path(path_type=Path, dir_okay=False), help="Default: ./CONST.inc, else at the git root."
+)
+@click.option("--config-template", type=click.Path(path_type=Path, dir_okay=False), help="Default: aws-cli.config.tpl.")
+@click.option(
+    "--credentials-template", type=click.Path(path_type=Path, dir_okay=False), help="Default: aws-cli.credentials.tpl."
+)
+@click.option("--user", help="Your IAM user name (AWS_USER).")
+@click.option("--account-name", help="Your own profile's name (AWS_ACCOUNT_NAME). Default: DEV_AWS_ACCOUNT_NAME.")
+@click.option("--access-key-id", help="Your long-term access key id (AWS_ACCESS_KEY_ID).")
+@click.option(
+    "--secret-access-key-stdin",
+    is_flag=True,
+    help="Read the secret access key from stdin (never give a secret as an argument).",
+)
+@click.option("--mfa-serial", help="Your MFA device's serial (AWS_MFA_SERIAL).")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override or add a variable (repeatable).")
+@click.option("--prune", is_flag=True, help="Remove profiles the templates no longer produce.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--diff", "show_diff", is_flag=True, help="Show a unified diff of each file (secrets masked).")
+def render(
+    const_file: Path | None,
+    config_template: Path | None,
+    credentials_template: Path | None,
+    user: str | None,
+    account_name: str | None,
+    access_key_id: str | None,
+    secret_access_key_stdin: bool,
+    mfa_serial: str | None,
+    sets: tuple[str, ...],
+    prune: bool,
+    dry_run: bool,
+    show_diff: bool,
+) -> None:
+    """Render CONST.inc and the two templates into your AWS config and credentials files.
+
+    Only the profiles the templates produce are managed: every other line of your files stays as it was.
+    Running it again changes nothing; after CONST.inc or a template changes, it updates just those profiles,
+    reusing the keys already in your files (it never asks for the secret again).
+
+    Example, first time (the secret is read from stdin, never from an argument):
+
+        printf '%s' "$SECRET" | aws-iam-bootstrap render --access-key-id AKIA... --secret-access-key-stdin --diff
+    """
+    from bootstrap import render as core
+    from bootstrap.awsfiles import aws_paths
+    from bootstrap.model import Credentials
+    from bootstrap.prompts import TerminalPrompter
+
+    credentials = None
+    prompter = None
+    if secret_access_key_stdin:
+        if access_key_id is None:
+            raise InputError("--secret-access-key-stdin needs --access-key-id")
+        secret = sys.stdin.readline().strip()
+        if not secret:
+            raise InputError("--secret-access-key-stdin: nothing on stdin")
+        credentials = Credentials(access_key_id, secret)
+    elif sys.stdin.isatty():
+        prompter = TerminalPrompter(interactive=True)
+        if access_key_id is not None:
+            credentials = Credentials(
+                access_key_id, prompter.secret("Your secret access key", "--secret-access-key-stdin")
+            )
+    elif access_key_id is not None:
+        raise NeedsAnswer("the secret access key for --access-key-id", "--secret-access-key-stdin")
+
+    inputs = core.find_inputs(
+        Path.cwd(), const_file=const_file, config_template=config_template, credentials_template=credentials_template
+    )
+    supplied = core.Supplied(
+        user=user, account_name=account_name, credentials=credentials, mfa_serial=mfa_serial, extra=_parse_set(sets)
+    )
+    result = core.render(inputs, supplied, aws_paths(), prune=prune, dry_run=dry_run, prompter=prompter)
+
+    for change in (result.config, result.credentials):
+        if show_diff and change.changed:
+            out(change.diff().rstrip("\n"))
+    prefix = "would change" if dry_run else "changed"
+    for change in (result.config, result.credentials):
+        if not change.changed:
+            out(f"{change.path}: no changes")
+            continue
+        parts = [
+            f"{label} {', '.join(names)}"
+            for label, names in (("added", change.added), ("updated", change.updated), ("removed", change.removed))
+            if names
+        ]
+        out(f"{change.path}: {prefix}: {'; '.join(parts) or 'formatting only'}")
+    if result.recovered:
+        out(f"reused from your AWS files: {', '.join(result.recovered)}")
+
+
+@click.command("console-links")
+@click.option(
+    "--const-file", type=click.Path(path_type=Path, dir_okay=False), help="Default: ./CONST.inc, else at the git root."
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
+def console_links(const_file: Path | None, fmt: str) -> None:
+    """Print the AWS console switch-role link of every role in CONST.inc (production in red).
+
+    Writes nothing anywhere: paste the markdown into your team's README or wiki yourself.
+
+    Example:
+
+        aws-iam-bootstrap console-links --format markdown
+    """
+    from bootstrap import render as core
+    from bootstrap.variables import console_links as links_of
+    from bootstrap.variables import load_const
+
+    path = const_file if const_file is not None else core.find_const(Path.cwd())
+    links = links_of(load_const(path))
+    if not links:
+        raise InputError(f"{path}: no roles found (expected <ENV>_AWS_ACCOUNT_ID and <ENV>_IAM_<KIND>_ROLE keys)")
+    if fmt == "markdown":
+        out("| account | role | switch role |")
+        out("|---|---|---|")
+        for link in links:
+            out(
+                f"| {link.account.name} ({link.account.id}) | {link.role.kind} | "
+                f"[{link.display_name}]({link.url}) ({link.colour_name}) |"
+            )
+    else:
+        for link in links:
+            out(f"{link.display_name}\t{link.colour_name}\t{link.url}")
+
+
+COMMANDS: list[click.Command] = [render, console_links]

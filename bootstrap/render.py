@@ -1,0 +1,391 @@
+"""``render``: CONST.inc and the two templates become profiles merged into the user's AWS files.
+
+Values come from the names the tool supplies (flags, or what the user's files already hold), then ``--set``, then
+CONST.inc. Everything is checked before anything is written: every missing placeholder at once, every value that
+would inject a line, every role ARN, region and ``source_profile``, and the rendered text through the same
+parser botocore uses. The merge and the write belong to ``awsfiles``.
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from bootstrap.errors import InputError, NeedsAnswer
+from bootstrap.model import Credentials
+from bootstrap.templates import Template, check_defined, placeholders
+from bootstrap.templates import render as render_template
+from bootstrap.variables import (
+    PROFILE_NAME,
+    REGION,
+    RESERVED_NAMES,
+    SUPPLIED_NAMES,
+    Variables,
+    check_single_line,
+    load_const,
+)
+
+if TYPE_CHECKING:
+    from bootstrap.awsfiles import AwsPaths, FileChange
+    from bootstrap.prompts import Prompter
+
+CONST_FILE: Final = "CONST.inc"
+CONFIG_TEMPLATE: Final = "aws-cli.config.tpl"
+CREDENTIALS_TEMPLATE: Final = "aws-cli.credentials.tpl"
+
+# Each supplied name: the flag that gives it, what a valid value looks like, and how to ask for it.
+FLAGS: Final = {
+    "AWS_USER": "--user",
+    "AWS_ACCOUNT_NAME": "--account-name",
+    "AWS_ACCESS_KEY_ID": "--access-key-id",
+    "AWS_SECRET_ACCESS_KEY": "--secret-access-key-stdin",
+    "AWS_MFA_SERIAL": "--mfa-serial",
+}
+_FORMATS: Final = {
+    "AWS_USER": (re.compile(r"[\w+=,.@-]{1,64}", re.ASCII), "an IAM user name"),
+    "AWS_ACCOUNT_NAME": (PROFILE_NAME, "a profile name (letters, digits and _+=,.@-)"),
+    "AWS_ACCESS_KEY_ID": (re.compile(r"[A-Z0-9]{16,128}"), "an access key id (like AKIA followed by 16 characters)"),
+    "AWS_SECRET_ACCESS_KEY": (re.compile(r"[\x21-\x7e]{16,}"), "a secret access key (40 characters, no spaces)"),
+    "AWS_MFA_SERIAL": (re.compile(r"[\w+=/:,.@-]{9,256}", re.ASCII), "an MFA serial (arn:aws:iam::ACCOUNT:mfa/NAME)"),
+}
+_QUESTIONS: Final = {
+    "AWS_USER": "Your IAM user name",
+    "AWS_ACCOUNT_NAME": "The account name of your own profile",
+    "AWS_ACCESS_KEY_ID": "Your access key id",
+    "AWS_SECRET_ACCESS_KEY": "Your secret access key",
+    "AWS_MFA_SERIAL": "Your MFA device serial (arn:aws:iam::ACCOUNT:mfa/NAME)",
+}
+ROLE_ARN: Final = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", re.ASCII)
+_MFA_USER: Final = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:mfa/(?:.*/)?(?P<user>[\w+=,.@-]+)", re.ASCII)
+_SENTINEL: Final = "@@aws-iam-bootstrap:{}@@"
+
+
+@dataclass(frozen=True)
+class RenderInputs:
+    const_file: Path
+    config_template: Path
+    credentials_template: Path
+
+
+@dataclass(frozen=True)
+class Supplied:
+    """What the engineer gave on the command line (``extra`` is ``--set NAME=VALUE``)."""
+
+    user: str | None = None
+    account_name: str | None = None
+    credentials: Credentials | None = None
+    mfa_serial: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    config: FileChange
+    credentials: FileChange
+    variables: Variables
+    # Supplied names taken from the user's existing files (so a re-render never asks for the secret again).
+    recovered: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.config.changed or self.credentials.changed)
+
+
+def git_root(start: Path) -> Path | None:
+    """The nearest directory at or above ``start`` holding ``.git`` (walked, not asked of git: no subprocess)."""
+    for directory in (start, *start.parents):
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
+def _locate(cwd: Path, given: Path | None, name: str, flag: str) -> Path:
+    if given is not None:
+        path = given if given.is_absolute() else cwd / given
+        if not path.is_file():
+            raise InputError(f"{path}: no such file ({flag})")
+        return path
+    root = git_root(cwd)
+    for directory in (cwd, root):
+        if directory is not None and (directory / name).is_file():
+            return directory / name
+    where = f"{cwd} or the git root {root}" if root and root != cwd else str(cwd)
+    raise InputError(f"{name} not found in {where}; pass {flag}")
+
+
+def find_const(cwd: Path, const_file: Path | None = None) -> Path:
+    """CONST.inc: as given, else in ``cwd``, else at the git root above it."""
+    return _locate(cwd.resolve(), const_file, CONST_FILE, "--const-file")
+
+
+def find_inputs(
+    cwd: Path,
+    *,
+    const_file: Path | None = None,
+    config_template: Path | None = None,
+    credentials_template: Path | None = None,
+) -> RenderInputs:
+    """The three input files: as given, else in ``cwd``, else at the git root above it."""
+    cwd = cwd.resolve()
+    return RenderInputs(
+        const_file=_locate(cwd, const_file, CONST_FILE, "--const-file"),
+        config_template=_locate(cwd, config_template, CONFIG_TEMPLATE, "--config-template"),
+        credentials_template=_locate(cwd, credentials_template, CREDENTIALS_TEMPLATE, "--credentials-template"),
+    )
+
+
+def render(
+    inputs: RenderInputs,
+    supplied: Supplied,
+    paths: AwsPaths,
+    *,
+    prune: bool = False,
+    dry_run: bool = False,
+    prompter: Prompter | None = None,
+) -> RenderResult:
+    """Render the templates and merge them into the AWS files (nothing written when anything is wrong).
+
+    A supplied name the templates use but nobody gave is taken from the user's existing files (where the templates
+    put it, or the long-term profile); failing that ``prompter`` asks for it, or, without one, ``NeedsAnswer``
+    lists every missing name with its flag.
+    """
+    from bootstrap import awsfiles
+
+    variables = load_const(inputs.const_file, overrides=supplied.extra)
+    templates = (
+        Template.load(inputs.config_template, flag="--config-template"),
+        Template.load(inputs.credentials_template, flag="--credentials-template"),
+    )
+    objects: dict[str, object] = {"accounts": variables.accounts, "roles": variables.roles}
+    check_defined(templates, [*variables.values, *SUPPLIED_NAMES, *RESERVED_NAMES])
+
+    given = _given(supplied, variables)
+    needed = {p.name for t in templates for p in placeholders(t)} & set(SUPPLIED_NAMES)
+    absent = sorted(needed - given.keys(), key=SUPPLIED_NAMES.index)
+    existing = awsfiles.load_profiles(paths)
+    recovered: tuple[str, ...] = ()
+    if absent:
+        found = _recover(absent, given, templates, variables, objects, existing)
+        given.update(found)
+        recovered = tuple(name for name in SUPPLIED_NAMES if name in found)
+        absent = [name for name in absent if name not in given]
+    if absent:
+        given.update(_ask(absent, prompter))
+    secret = given.get("AWS_SECRET_ACCESS_KEY")
+    if secret is not None:
+        Credentials(given.get("AWS_ACCESS_KEY_ID", ""), secret)  # registers the secret for masking
+
+    context: dict[str, object] = {**variables.values, **given, **objects}
+    config_text = render_template(templates[0], context)
+    credentials_text = render_template(templates[1], context)
+    config = _parse_rendered(config_text, templates[0].path, "config")
+    credentials = _parse_rendered(credentials_text, templates[1].path, "credentials")
+    _check_rendered(config, credentials, existing, templates)
+
+    config_change, credentials_change = awsfiles.apply_rendered(
+        paths, config_text, credentials_text, prune=prune, dry_run=dry_run
+    )
+    return RenderResult(config_change, credentials_change, variables, recovered)
+
+
+def _check_value(name: str, value: str, source: str) -> str:
+    check_single_line(value, source)
+    pattern, what = _FORMATS[name]
+    if not pattern.fullmatch(value):
+        shown = "the value" if name == "AWS_SECRET_ACCESS_KEY" else repr(value)
+        raise InputError(f"{source}: {shown} is not {what}")
+    return value
+
+
+def _given(supplied: Supplied, variables: Variables) -> dict[str, str]:
+    raw = {
+        "AWS_USER": supplied.user,
+        "AWS_ACCOUNT_NAME": supplied.account_name,
+        "AWS_ACCESS_KEY_ID": supplied.credentials.access_key_id if supplied.credentials else None,
+        "AWS_SECRET_ACCESS_KEY": supplied.credentials.secret_access_key if supplied.credentials else None,
+        "AWS_MFA_SERIAL": supplied.mfa_serial,
+    }
+    given = {name: _check_value(name, value, FLAGS[name]) for name, value in raw.items() if value is not None}
+    # As in the original: the engineer's own profile is named after the dev account unless told otherwise.
+    default_name = variables.values.get("DEV_AWS_ACCOUNT_NAME")
+    if "AWS_ACCOUNT_NAME" not in given and default_name is not None:
+        given["AWS_ACCOUNT_NAME"] = default_name
+    return given
+
+
+def _profiles(parser: configparser.RawConfigParser, kind: Literal["config", "credentials"]) -> dict[str, str]:
+    """Profile name -> section name, as botocore names them (``[profile  a]`` is profile ``a``)."""
+    names: dict[str, str] = {}
+    for section in parser.sections():
+        if kind == "credentials":
+            names[section] = section
+        elif section == "default":
+            names["default"] = section
+        else:
+            try:
+                parts = shlex.split(section)
+            except ValueError:
+                continue
+            if len(parts) == 2 and parts[0] == "profile":
+                names[parts[1]] = section
+    return names
+
+
+def _parse_rendered(text: str, template: Path, kind: Literal["config", "credentials"]) -> dict[str, dict[str, str]]:
+    # The same parser, with the same settings, that botocore.configloader uses to read the files.
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read_string(text, source=f"{template.name} (rendered)")
+    except configparser.Error as exc:
+        raise InputError(f"{template}: the rendered {kind} file is not one botocore can read: {exc}") from None
+    result: dict[str, dict[str, str]] = {}
+    for profile, section in _profiles(parser, kind).items():
+        values = {option: parser.get(section, option) for option in parser.options(section)}
+        for option, value in values.items():
+            if value.startswith("\n"):
+                for line in value.splitlines():
+                    if line.strip() and "=" not in line:
+                        raise InputError(
+                            f"{template}: [{section}] {option}: nested line {line.strip()!r} is not key = value"
+                        )
+        result[profile] = values
+    return result
+
+
+def _check_rendered(
+    config: Mapping[str, Mapping[str, str]],
+    credentials: Mapping[str, Mapping[str, str]],
+    existing: Mapping[str, Any],
+    templates: tuple[Template, Template],
+) -> None:
+    known = set(config) | set(credentials) | set(existing)
+    for rendered, template in ((config, templates[0]), (credentials, templates[1])):
+        for profile, values in rendered.items():
+            where = f"{template.path}: profile {profile!r}"
+            role_arn = values.get("role_arn")
+            if role_arn is not None and not ROLE_ARN.fullmatch(role_arn):
+                raise InputError(
+                    f"{where}: role_arn {role_arn!r} is not a role ARN (arn:aws:iam::<12 digits>:role/<name>)"
+                )
+            region = values.get("region")
+            if region is not None and not REGION.fullmatch(region):
+                raise InputError(f"{where}: region {region!r} is not an AWS region (like eu-west-1)")
+            source = values.get("source_profile")
+            if source is not None and source not in known:
+                raise InputError(
+                    f"{where}: source_profile {source!r} names no profile (neither rendered nor in your AWS files)"
+                )
+
+
+def _recover(
+    absent: list[str],
+    given: Mapping[str, str],
+    templates: tuple[Template, Template],
+    variables: Variables,
+    objects: Mapping[str, object],
+    existing: Mapping[str, Any],
+) -> dict[str, str]:
+    """Take missing supplied values back from the user's files, so re-rendering never asks for the secret again.
+
+    The templates are rendered with a marker in place of each missing name: wherever a marker lands (profile, key,
+    text around it), the same spot in the existing files holds the value. The fixed layout's long-term profile
+    (``[NAME-long-term]``: key, secret, ``mfa_serial`` or aws-mfa's ``aws_mfa_device``) is the fallback, and the
+    user name is the last part of the MFA serial.
+    """
+    markers = {name: _SENTINEL.format(name) for name in absent}
+    context: dict[str, object] = {**variables.values, **given, **markers, **objects}
+    found: dict[str, str] = {}
+    candidates: dict[str, list[tuple[str, str]]] = {name: [] for name in absent}  # name -> [(profile, value)]
+    kinds: tuple[tuple[Template, Literal["config", "credentials"]], ...] = (
+        (templates[0], "config"),
+        (templates[1], "credentials"),
+    )
+    for template, kind in kinds:
+        try:
+            rendered = _parse_rendered(render_template(template, context), template.path, kind)
+        except InputError:
+            continue
+        for profile, values in rendered.items():
+            current = existing.get(profile)
+            if not isinstance(current, Mapping) or "aws_session_token" in current:
+                continue  # a session's temporary key is no long-term key
+            for key, value in values.items():
+                hits = [name for name, marker in markers.items() if marker in value]
+                if len(hits) != 1 or not isinstance(current.get(key), str):
+                    continue
+                prefix, _, suffix = value.partition(markers[hits[0]])
+                have: str = current[key]
+                if have.startswith(prefix) and have.endswith(suffix) and len(have) > len(prefix) + len(suffix):
+                    candidates[hits[0]].append((profile, have[len(prefix) : len(have) - len(suffix)]))
+
+    def valid(name: str, value: str) -> bool:
+        try:
+            _check_value(name, value, "")
+        except InputError:
+            return False
+        return True
+
+    # The key id and its secret must come from the same profile.
+    pair = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+    for name, spots in candidates.items():
+        for profile, value in spots:
+            if name in found or not valid(name, value):
+                continue
+            if name in pair:
+                other = pair[1 - pair.index(name)]
+                if other in absent:
+                    partner = [v for p, v in candidates.get(other, []) if p == profile and valid(other, v)]
+                    if not partner:
+                        continue
+                    found[other] = partner[0]
+            found[name] = value
+
+    long_term = existing.get(f"{given.get('AWS_ACCOUNT_NAME', '')}-long-term")
+    if isinstance(long_term, Mapping):
+        fallbacks = {
+            "AWS_ACCESS_KEY_ID": long_term.get("aws_access_key_id"),
+            "AWS_SECRET_ACCESS_KEY": long_term.get("aws_secret_access_key"),
+            "AWS_MFA_SERIAL": long_term.get("mfa_serial") or long_term.get("aws_mfa_device"),
+        }
+        if not ({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} & found.keys()):
+            key_id, secret = fallbacks["AWS_ACCESS_KEY_ID"], fallbacks["AWS_SECRET_ACCESS_KEY"]
+            if (
+                isinstance(key_id, str)
+                and isinstance(secret, str)
+                and valid(pair[0], key_id)
+                and valid(pair[1], secret)
+            ):
+                for name, value in ((pair[0], str(key_id)), (pair[1], str(secret))):
+                    if name in absent:
+                        found[name] = value
+        device = fallbacks["AWS_MFA_SERIAL"]
+        wanted = "AWS_MFA_SERIAL" in absent and "AWS_MFA_SERIAL" not in found
+        if wanted and isinstance(device, str) and valid("AWS_MFA_SERIAL", device):
+            found["AWS_MFA_SERIAL"] = device
+    if "AWS_USER" in absent and "AWS_USER" not in found:
+        serial = found.get("AWS_MFA_SERIAL") or given.get("AWS_MFA_SERIAL")
+        if serial and (m := _MFA_USER.fullmatch(serial)):
+            found["AWS_USER"] = m.group("user")
+    return found
+
+
+def _ask(absent: list[str], prompter: Prompter | None) -> dict[str, str]:
+    if prompter is None:
+        listing = ", ".join(f"{name} ({FLAGS[name]})" for name in absent)
+        raise NeedsAnswer(
+            f"the templates need values that were not given and are not in your AWS files: {listing}",
+            " ".join(FLAGS[name] for name in absent),
+        )
+    answers = {}
+    for name in absent:
+        if name == "AWS_SECRET_ACCESS_KEY":
+            value = prompter.secret(_QUESTIONS[name], FLAGS[name])
+        else:
+            value = prompter.text(_QUESTIONS[name], FLAGS[name])
+        answers[name] = _check_value(name, value, _QUESTIONS[name])
+    return answers
