@@ -1,0 +1,743 @@
+"""The user's AWS files: where they are, merging rendered sections into them, validating what the SDKs will read.
+
+Merge rules (``merge``), the heart of ``render``:
+- Only sections the rendered text produces are touched ("managed"). Sections are matched by the name botocore
+  gives them, not by their spelling: in the config file ``[profile  a]``, ``[profile a]`` and ``[profile "a"]``
+  are all profile ``a`` and ``[default]`` is profile ``default``; ``[sso-session x]`` and ``[services x]`` are
+  their own namespaces. In the credentials file a section's name is the profile name.
+- In a managed section, each rendered key is updated in place (its line is replaced by the rendered line, so a
+  nested ``s3 =`` block keeps its indented continuation lines and botocore still reads it as a dict); a key whose
+  value is already right keeps the user's spelling, so a second merge changes no byte. New keys go after the
+  section's last key. Keys the user added, the header as they spelled it, comments: untouched.
+- Sections the rendered text does not produce yet are appended at the end, after one blank line.
+- Every other byte is copied through as it was read (configupdater parses losslessly; we splice text rather than
+  let it re-serialise, because assigning a multi-line value through configupdater writes the continuation lines
+  unindented, which botocore then misreads). A file without a final newline keeps it missing unless we append
+  sections after the user's last line.
+- ``prune`` removes sections the rendered text no longer produces, but only sections an earlier render *created*.
+
+How prune remembers which sections it created: a small JSON state file beside each AWS file,
+``.<name>.aws-iam-bootstrap.json`` (0600, written atomically after the AWS file), listing the sections (by
+botocore name) a render appended. We chose this over a marker comment in the AWS file because a marker travels
+with text: a user who copies a managed section to make their own profile would copy the marker, and prune would
+then delete their profile. A state file names sections; a copy has a new name, so it is never pruned. A section
+that already existed when a render first produced it (the user's own ``[default]``, say) is adopted, not created:
+its keys are kept up to date, but prune never deletes it. Every failure mode of the state file is the safe one:
+lost or stale, prune removes less, never a section the tool did not make.
+
+Validation: the merged text is parsed exactly as ``botocore.configloader.raw_config_parse`` parses a file (same
+``RawConfigParser``, same nested-value rule, then botocore's own ``build_profile_map``), in memory so that no copy
+of a secret touches the disk. A rejected result, an unparseable existing file (with the line), or a rendered
+``source_profile`` naming no profile is an ``InputError`` and nothing is written.
+"""
+
+from __future__ import annotations
+
+import configparser
+import contextlib
+import difflib
+import json
+import os
+import shlex
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from configupdater import ConfigUpdater
+from configupdater.block import Comment, Space
+from configupdater.option import Option
+from configupdater.section import Section
+
+from bootstrap import redact, safewrite
+from bootstrap.errors import InputError
+
+Kind = Literal["config", "credentials"]
+
+STATE_SUFFIX = ".aws-iam-bootstrap.json"
+_STATE_VERSION = 1
+_NAMESPACES = ("profile", "sso-session", "services")
+_SHLEX_SPECIAL = frozenset("'\"\\")
+_BAD_NAME_CHARS = frozenset("[]\"'#;=\\") | frozenset(chr(c) for c in range(33))
+_BAD_VALUE_CHARS = ("\n", "\r", "\0")
+
+
+@dataclass(frozen=True)
+class AwsPaths:
+    """Where the SDKs look for the two AWS files."""
+
+    config: Path
+    credentials: Path
+
+
+def aws_paths(environ: Mapping[str, str] | None = None) -> AwsPaths:
+    """``AWS_CONFIG_FILE`` / ``AWS_SHARED_CREDENTIALS_FILE`` when set, else ``~/.aws/config`` and ``credentials``."""
+    env = os.environ if environ is None else environ
+    home = env.get("HOME") or str(Path.home())
+
+    def pick(variable: str, default: str) -> Path:
+        value = env.get(variable) or default
+        # as botocore does (expanduser), but with this environment's HOME
+        if value == "~" or value.startswith("~/"):
+            return Path(home + value[1:])
+        return Path(value).expanduser()
+
+    return AwsPaths(
+        config=pick("AWS_CONFIG_FILE", "~/.aws/config"),
+        credentials=pick("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+    )
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """What a write did (or, with dry-run, would do) to one AWS file. Names are botocore's profile names."""
+
+    path: Path
+    kind: Kind
+    before: str | None
+    after: str
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+    def diff(self) -> str:
+        """A unified diff of the change, every line masked (secret keys by name, known secrets by value)."""
+        before = (self.before or "").splitlines(keepends=True)
+        after = self.after.splitlines(keepends=True)
+        lines = difflib.unified_diff(
+            before,
+            after,
+            fromfile=f"{self.path} (before)" if self.before is not None else "/dev/null",
+            tofile=str(self.path),
+        )
+        out: list[str] = []
+        for line in lines:
+            masked = redact.mask(line.rstrip("\r\n"))
+            out.append(masked + "\n")
+            if not line.endswith("\n"):
+                out.append("\\ No newline at end of file\n")
+        return "".join(out)
+
+
+# --- names --------------------------------------------------------------------------------------------------------
+
+
+def section_key(name: str, kind: Kind) -> str:
+    """The identity botocore gives a section: ``profile NAME``, ``sso-session NAME``, ``services NAME``, or
+    ``section NAME`` for anything botocore does not treat as one of those."""
+    if kind == "credentials":
+        return f"profile {name}"
+    if name == "default":
+        return "profile default"
+    for namespace in _NAMESPACES:
+        if name.startswith(namespace):
+            # botocore: shlex.split the header, and exactly two words name something in that namespace
+            if _SHLEX_SPECIAL.isdisjoint(name) and name.isascii():
+                parts = name.split()
+            else:
+                try:
+                    parts = shlex.split(name)
+                except ValueError:
+                    return f"section {name}"
+            if len(parts) == 2:
+                return f"{namespace} {parts[1]}"
+            return f"section {name}"
+    return f"section {name}"
+
+
+def _display(key: str) -> str:
+    if key.startswith("profile "):
+        return key[len("profile ") :]
+    if key.startswith("section "):
+        return key[len("section ") :]
+    return key
+
+
+def _header(kind: Kind, profile: str) -> str:
+    if kind == "config" and profile != "default":
+        return f"[profile {profile}]\n"
+    return f"[{profile}]\n"
+
+
+# --- parsing --------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Opt:
+    key: str  # lower-cased, as botocore sees it
+    text: str  # the raw lines, each ending in a newline except perhaps the file's last
+    value: str | None
+
+
+@dataclass
+class _Sec:
+    key: str
+    block: Section
+    _children: list[tuple[_Opt | None, str]] | None = field(default=None, repr=False)
+
+    @property
+    def children(self) -> list[tuple[_Opt | None, str]]:
+        """Every block inside the section after its header: (option or None for comments/blank lines, raw text)."""
+        if self._children is None:
+            kids: list[tuple[_Opt | None, str]] = []
+            for block in self.block.iter_blocks():
+                text = "".join(block.lines)
+                if not text:
+                    continue
+                if isinstance(block, Option):
+                    kids.append((_Opt(block.raw_key.lower(), text, _value(block)), text))
+                else:
+                    kids.append((None, text))
+            self._children = kids
+        return self._children
+
+    @property
+    def header(self) -> str:
+        text = "".join(self.block.lines)
+        if self.children and not text.endswith("\n"):
+            text += "\n"
+        return text
+
+
+@dataclass
+class _Doc:
+    top: list[str]  # raw text of each top-level block, sections included, in order
+    sections: list[tuple[int, _Sec]]  # (index into top, section)
+
+
+def _value(option: Option) -> str | None:
+    value = option.value
+    if value is None or "\n" not in value:
+        return value
+    # configparser drops indented comment lines inside a continuation block; configupdater keeps them
+    lines = value.split("\n")
+    kept = [lines[0], *(line for line in lines[1:] if not line.startswith(("#", ";")))]
+    return "\n".join(kept).rstrip()
+
+
+def _parse(text: str, kind: Kind, name: str) -> _Doc:
+    updater = ConfigUpdater()
+    try:
+        updater.read_string(text, source=name)
+    except configparser.Error as exc:
+        raise _parse_error(exc, name) from None
+    top: list[str] = []
+    sections: list[tuple[int, _Sec]] = []
+    for block in updater.iter_blocks():
+        if isinstance(block, Section):
+            sections.append((len(top), _Sec(section_key(block.name, kind), block)))
+            top.append(str(block))
+        elif isinstance(block, Comment | Space):
+            top.append("".join(block.lines))
+        else:  # pragma: no cover - configupdater only yields the three kinds at top level
+            top.append(str(block))
+    return _Doc(top, sections)
+
+
+def _parse_error(exc: configparser.Error, name: str) -> InputError:
+    # The offending line is not echoed: in a credentials file it may be a secret.
+    lineno: object = getattr(exc, "lineno", None)
+    if isinstance(exc, configparser.MissingSectionHeaderError):
+        problem = "a line before any [section] header"
+    elif isinstance(exc, configparser.DuplicateSectionError):
+        problem = f"section [{exc.section}] appears twice"
+    elif isinstance(exc, configparser.DuplicateOptionError):
+        problem = f"key {exc.option!r} appears twice in section [{exc.section}]"
+    elif isinstance(exc, configparser.ParsingError):
+        lineno = exc.errors[0][0] if exc.errors else None
+        problem = "not a [section] header, a key = value line, a comment or an indented continuation"
+    else:
+        problem = type(exc).__name__
+    where = f"line {lineno}: " if lineno is not None else ""
+    return InputError(f"{name}: {where}{problem}; nothing was changed")
+
+
+# --- the merge ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """``merge`` with its bookkeeping: what changed, and which sections (botocore keys) renders have created."""
+
+    text: str
+    added: tuple[str, ...]
+    updated: tuple[str, ...]
+    removed: tuple[str, ...]
+    created: frozenset[str]
+    rendered: frozenset[str]
+
+
+def merge(existing: str | None, rendered: str, kind: Kind, *, prune: bool = False, managed: Iterable[str] = ()) -> str:
+    """Merge the ``rendered`` sections into the ``existing`` text of an AWS file (pure; see the module docstring).
+
+    ``managed`` are the sections (``section_key`` names) earlier renders created: only those are removed by
+    ``prune`` when the rendered text no longer produces them.
+    """
+    return merge_detailed(existing, rendered, kind, prune=prune, managed=managed).text
+
+
+def merge_detailed(
+    existing: str | None,
+    rendered: str,
+    kind: Kind,
+    *,
+    prune: bool = False,
+    managed: Iterable[str] = (),
+    existing_name: str | None = None,
+    rendered_name: str | None = None,
+) -> MergeResult:
+    """``merge``, also saying what changed; ``*_name`` label parse errors (e.g. the file's path)."""
+    managed_keys = frozenset(managed)
+    new = _parse(rendered, kind, rendered_name or f"the rendered {kind} text")
+    wanted: dict[str, _Sec] = {}
+    for _, sec in new.sections:
+        if sec.key in wanted:
+            raise InputError(
+                f"{rendered_name or f'the rendered {kind} text'}: {_display(sec.key)} is produced twice "
+                f"([{wanted[sec.key].block.name}] and [{sec.block.name}]); nothing was changed"
+            )
+        wanted[sec.key] = sec
+    rendered_keys = frozenset(wanted)
+
+    if existing is None or not existing.strip():
+        # A new (or empty) file is exactly the rendered text, comments and all.
+        names = tuple(_display(k) for k in wanted)
+        return MergeResult(rendered, names, (), (), rendered_keys, rendered_keys)
+
+    old = _parse(existing, kind, existing_name or f"the existing {kind} file")
+    index: dict[str, list[int]] = {}
+    for position, (_, sec) in enumerate(old.sections):
+        index.setdefault(sec.key, []).append(position)
+
+    top = list(old.top)
+    added: list[str] = []
+    updated: list[str] = []
+    removed: list[str] = []
+    to_append: list[_Sec] = []
+    last_top = len(top) - 1
+    touched_last = False
+    for key, want in wanted.items():
+        positions = index.get(key)
+        if not positions:
+            to_append.append(want)
+            added.append(_display(key))
+            continue
+        top_index, sec = old.sections[positions[-1]]  # botocore reads the last of duplicate spellings
+        new_text = _update_section(sec, [opt for opt, _ in want.children if opt is not None], ())
+        if new_text is not None:
+            top[top_index] = new_text
+            updated.append(_display(key))
+            touched_last = touched_last or top_index == last_top
+
+    tail_pruned = False
+    if prune:
+        for key in sorted(managed_keys - rendered_keys):
+            for position in index.get(key, ()):
+                top_index, sec = old.sections[position]
+                top[top_index] = _without_section(sec)
+                if top_index > 0:
+                    top[top_index - 1] = _without_trailing_comments(top[top_index - 1])
+                tail_pruned = tail_pruned or top_index == last_top
+            if key in index:
+                removed.append(_display(key))
+
+    text = "".join(top)
+    if to_append:
+        text = _append_sections(text, [_new_section_text(new, want) for want in to_append])
+    elif not existing.endswith("\n") and touched_last and text.endswith("\n"):
+        # the user's file had no final newline and still ends with their section: keep it that way
+        text = text[:-1]
+    if tail_pruned and not to_append:
+        ending = "\n" if existing.endswith("\n") else ""
+        text = text.rstrip("\n") + ending if text.strip() else ""
+    present = {k for k in index if not (prune and k in managed_keys and k not in rendered_keys)}
+    created = frozenset((managed_keys & present) | {k for k in wanted if k not in index})
+    return MergeResult(text, tuple(added), tuple(updated), tuple(removed), created, rendered_keys)
+
+
+def _same_value(old: str | None, new: str | None) -> bool:
+    if old == new:
+        return True
+    if old is None or new is None or not (old.startswith("\n") and new.startswith("\n")):
+        return False
+    try:
+        return _parse_nested(old) == _parse_nested(new)
+    except ValueError:
+        return False
+
+
+def _update_section(sec: _Sec, options: list[_Opt], delete: Iterable[str]) -> str | None:
+    """The section's new text with ``options`` set (in place, or after its last key) and ``delete`` removed;
+    None when nothing changes."""
+    children = list(sec.children)
+    positions: dict[str, int] = {}
+    for i, (opt, _) in enumerate(children):
+        if opt is not None:
+            positions[opt.key] = i
+    changed = False
+    appended: list[str] = []
+    for opt in options:
+        where = positions.get(opt.key)
+        current = None if where is None else children[where][0]
+        if where is None or current is None:
+            appended.append(_line(opt.text))
+            continue
+        if not _same_value(current.value, opt.value):
+            text = _line(opt.text)
+            if not children[where][1].endswith("\n"):
+                text = text[:-1]  # it was the file's last line, without a newline
+            children[where] = (opt, text)
+            changed = True
+    removed_positions = {positions[key] for key in delete if key in positions}
+    if removed_positions:
+        changed = True
+    if not changed and not appended:
+        return None
+    if appended:
+        option_indexes = [i for i, (opt, _) in enumerate(children) if opt is not None and i not in removed_positions]
+        at = option_indexes[-1] + 1 if option_indexes else 0
+        if at > 0 and not children[at - 1][1].endswith("\n"):
+            children[at - 1] = (children[at - 1][0], children[at - 1][1] + "\n")
+        children.insert(at, (None, "".join(appended)))
+        removed_positions = {p + 1 if p >= at else p for p in removed_positions}
+    header = sec.header
+    if not header.endswith("\n"):
+        header += "\n"
+    return header + "".join(text for i, (_, text) in enumerate(children) if i not in removed_positions)
+
+
+def _line(text: str) -> str:
+    return text if text.endswith("\n") else text + "\n"
+
+
+def _without_section(sec: _Sec) -> str:
+    """What is left of a pruned section: the comments and blank lines after its last key, which belong to
+    whatever follows (a user's "# work profiles" heading), less the blank line that separated it."""
+    children = sec.children
+    last_option = max((i for i, (opt, _) in enumerate(children) if opt is not None), default=-1)
+    tail = "".join(text for _, text in children[last_option + 1 :])
+    if tail.startswith("\n"):
+        tail = tail[1:]
+    elif tail.startswith("\r\n"):
+        tail = tail[2:]
+    return tail
+
+
+def _without_trailing_comments(text: str) -> str:
+    """``text`` less the comment lines at its end: a comment block directly above a created section's header
+    introduces that section (``_new_section_text`` put it there), so it goes when the section is pruned."""
+    lines = text.splitlines(keepends=True)
+    while lines and lines[-1].startswith(("#", ";")):
+        lines.pop()
+    return "".join(lines)
+
+
+def _new_section_text(doc: _Doc, sec: _Sec) -> str:
+    """A rendered section as appended: its header and keys, with the comment lines that introduce it."""
+    children = sec.children
+    last_option = max((i for i, (opt, _) in enumerate(children) if opt is not None), default=-1)
+    body = "".join(text for _, text in children[: last_option + 1])
+    return _leading_comments(doc, sec) + _line(sec.header + body)
+
+
+def _leading_comments(doc: _Doc, sec: _Sec) -> str:
+    # In configupdater a comment above a header belongs to the previous section (or the top level): find it.
+    position = next(i for i, (_, s) in enumerate(doc.sections) if s is sec)
+    if position == 0:
+        start = doc.sections[0][0]
+        lines = "".join(doc.top[:start]).splitlines(keepends=True)
+    else:
+        prev = doc.sections[position - 1][1]
+        kids = prev.children
+        last_option = max((i for i, (opt, _) in enumerate(kids) if opt is not None), default=-1)
+        lines = "".join(text for _, text in kids[last_option + 1 :]).splitlines(keepends=True)
+    comments: list[str] = []
+    for line in lines:
+        if line.strip():
+            comments.append(_line(line))
+        else:
+            comments.clear()  # only the comment block directly above the header
+    return "".join(comments)
+
+
+def _append_sections(text: str, sections: list[str]) -> str:
+    if text and not text.endswith("\n"):
+        text += "\n"
+    if text.strip() and not text.endswith("\n\n"):
+        text += "\n"
+    return text + "\n".join(sections)
+
+
+# --- validation: as botocore reads the files ------------------------------------------------------------------------
+
+
+def _parse_nested(value: str) -> dict[str, str]:
+    # botocore.configloader._parse_nested (private there), kept identical: one level of `key = value` lines.
+    parsed: dict[str, str] = {}
+    for raw in value.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        key, nested = line.split("=", 1)
+        parsed[key.strip()] = nested.strip()
+    return parsed
+
+
+def botocore_parse(text: str, name: str) -> dict[str, dict[str, Any]]:
+    """``botocore.configloader.raw_config_parse`` of ``text`` (in memory); ``InputError`` naming ``name`` and
+    the line when botocore would refuse the file."""
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read_string(text, source=name)
+    except configparser.Error as exc:
+        raise _parse_error(exc, name) from None
+    parsed: dict[str, dict[str, Any]] = {}
+    for section in parser.sections():
+        values: dict[str, Any] = {}
+        for option in parser.options(section):
+            value = parser.get(section, option)
+            if value.startswith("\n"):
+                try:
+                    values[option] = _parse_nested(value)
+                except ValueError:
+                    raise InputError(
+                        f"{name}: section [{section}], key {option}: a nested line without '=' "
+                        "(botocore cannot read it); nothing was changed"
+                    ) from None
+            else:
+                values[option] = value
+        parsed[section] = values
+    return parsed
+
+
+def profiles_view(
+    config_text: str | None, credentials_text: str | None, *, names: tuple[str, str] = ("config", "credentials")
+) -> dict[str, dict[str, Any]]:
+    """Profile name -> settings, merged from both texts the way botocore's session does."""
+    from botocore.configloader import build_profile_map
+
+    profiles: dict[str, dict[str, Any]] = {}
+    if config_text is not None:
+        profiles = build_profile_map(botocore_parse(config_text, names[0]))["profiles"]
+    if credentials_text is not None:
+        for profile, values in botocore_parse(credentials_text, names[1]).items():
+            profiles.setdefault(profile, {}).update(values)
+    return profiles
+
+
+def validate(
+    config_text: str | None,
+    credentials_text: str | None,
+    *,
+    config_name: str = "config",
+    credentials_name: str = "credentials",
+    check_source_profiles: Iterable[str] = (),
+) -> dict[str, dict[str, Any]]:
+    """Refuse (``InputError``) texts botocore would reject, and a ``source_profile`` of one of the profiles
+    ``check_source_profiles`` that names no profile. Returns botocore's profile view."""
+    profiles = profiles_view(config_text, credentials_text, names=(config_name, credentials_name))
+    for profile in check_source_profiles:
+        source = profiles.get(profile, {}).get("source_profile")
+        if isinstance(source, str) and source not in profiles:
+            raise InputError(
+                f"{config_name}: profile {profile} has source_profile = {source}, but there is no profile "
+                f"{source} in {config_name} or {credentials_name}; nothing was changed"
+            )
+    return profiles
+
+
+# --- the files ------------------------------------------------------------------------------------------------------
+
+
+def state_path(path: Path) -> Path:
+    """The file that remembers which sections of ``path`` renders created (see the module docstring)."""
+    target = safewrite.target_of(path)
+    return target.with_name(f".{target.name}{STATE_SUFFIX}")
+
+
+def _read_state(path: Path) -> frozenset[str]:
+    try:
+        text = safewrite.read_text(state_path(path))
+    except InputError:
+        return frozenset()
+    if not text:
+        return frozenset()
+    with contextlib.suppress(ValueError, TypeError, AttributeError):
+        data = json.loads(text)
+        if data.get("version") == _STATE_VERSION:
+            return frozenset(str(key) for key in data.get("created", []))
+    return frozenset()  # unreadable state: prune removes nothing, the safe direction
+
+
+def _write_state(path: Path, created: frozenset[str]) -> None:
+    data = {
+        "version": _STATE_VERSION,
+        "about": "sections of this AWS file that aws-iam-bootstrap render created; only these can be pruned",
+        "created": sorted(created),
+    }
+    safewrite.write_private(state_path(path), json.dumps(data, indent=1) + "\n", backup=False)
+
+
+@contextlib.contextmanager
+def _locked_both(paths: AwsPaths) -> Iterator[None]:
+    # Always the same order, so two runs locking both files cannot deadlock.
+    first, second = sorted((paths.config, paths.credentials), key=lambda p: str(safewrite.lock_path(p)))
+    with safewrite.locked(first), safewrite.locked(second):
+        yield
+
+
+def _check_distinct(paths: AwsPaths) -> None:
+    if safewrite.target_of(paths.config) == safewrite.target_of(paths.credentials):
+        raise InputError(
+            f"the config and credentials files are the same file ({paths.config}); set AWS_CONFIG_FILE and "
+            "AWS_SHARED_CREDENTIALS_FILE to two different files"
+        )
+
+
+def apply_rendered(
+    paths: AwsPaths, config_text: str, credentials_text: str, *, prune: bool = False, dry_run: bool = False
+) -> tuple[FileChange, FileChange]:
+    """Merge rendered config and credentials texts into the user's files: under lock, validated together with
+    botocore's loader, written atomically with a backup (only files whose content changes)."""
+    _check_distinct(paths)
+    files: tuple[tuple[Path, Kind, str], ...] = (
+        (paths.config, "config", config_text),
+        (paths.credentials, "credentials", credentials_text),
+    )
+    with _locked_both(paths):
+        befores: list[str | None] = []
+        states: list[frozenset[str]] = []
+        results: list[MergeResult] = []
+        for path, kind, rendered in files:
+            before = safewrite.read_text(path)
+            state = _read_state(path)
+            results.append(
+                merge_detailed(
+                    before,
+                    rendered,
+                    kind,
+                    prune=prune,
+                    managed=state,
+                    existing_name=str(path),
+                    rendered_name=f"the rendered {kind} text",
+                )
+            )
+            befores.append(before)
+            states.append(state)
+        checked = [key[len("profile ") :] for key in results[0].rendered if key.startswith("profile ")]
+        _validate_merged(paths, befores[0], results[0].text, befores[1], results[1].text, checked)
+        changes = [
+            FileChange(path, kind, before, result.text, result.added, result.updated, result.removed)
+            for (path, kind, _), before, result in zip(files, befores, results, strict=True)
+        ]
+        if not dry_run:
+            for change, result, state in zip(changes, results, states, strict=True):
+                if change.changed:
+                    safewrite.write_private(change.path, change.after)
+                if result.created != state:
+                    _write_state(change.path, result.created)
+    return changes[0], changes[1]
+
+
+def _validate_merged(
+    paths: AwsPaths,
+    config_before: str | None,
+    config_after: str,
+    credentials_before: str | None,
+    credentials_after: str,
+    checked: Iterable[str],
+) -> None:
+    try:
+        validate(
+            config_after,
+            credentials_after,
+            config_name=str(paths.config),
+            credentials_name=str(paths.credentials),
+            check_source_profiles=checked,
+        )
+    except InputError:
+        # Say whose fault it is: an existing file botocore already could not read is reported as such.
+        if config_before is not None:
+            botocore_parse(config_before, str(paths.config))
+        if credentials_before is not None:
+            botocore_parse(credentials_before, str(paths.credentials))
+        raise
+
+
+def _check_profile_name(profile: str) -> None:
+    if not profile or any(ch in _BAD_NAME_CHARS for ch in profile):
+        raise InputError(f"profile name {profile!r} cannot be written: use letters, digits and - _ . @ + , / only")
+
+
+def set_profile(
+    paths: AwsPaths,
+    kind: Kind,
+    profile: str,
+    values: Mapping[str, str | None],
+    *,
+    dry_run: bool = False,
+) -> FileChange:
+    """Set (or, for None, delete) keys of one profile, creating its section if missing; every other byte kept.
+    Under lock, validated, atomic, with a backup."""
+    _check_profile_name(profile)
+    for key, value in values.items():
+        if not key or any(ch in _BAD_NAME_CHARS for ch in key) or key != key.strip():
+            raise InputError(f"key {key!r} cannot be written to an AWS file")
+        if value is not None:
+            if key.lower() in redact.SECRET_KEYS:
+                redact.register(value)
+            if any(ch in value for ch in _BAD_VALUE_CHARS) or value != value.strip():
+                raise InputError(
+                    f"the value of {key} for profile {profile} contains a line break, NUL or surrounding spaces; "
+                    "nothing was changed"
+                )
+    path = paths.config if kind == "config" else paths.credentials
+    with safewrite.locked(path):
+        before = safewrite.read_text(path)
+        after, added, updated = _set_in_text(before, kind, profile, values, str(path))
+        if kind == "config":
+            validate(after, None, config_name=str(path))
+        else:
+            validate(None, after, credentials_name=str(path))
+        change = FileChange(path, kind, before, after, added, updated, ())
+        if change.changed and not dry_run:
+            safewrite.write_private(path, after)
+    return change
+
+
+def _set_in_text(
+    before: str | None, kind: Kind, profile: str, values: Mapping[str, str | None], name: str
+) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    options = [_Opt(key.lower(), f"{key} = {value}\n", value) for key, value in values.items() if value is not None]
+    delete = [key.lower() for key, value in values.items() if value is None]
+    text = before or ""
+    doc = _parse(text, kind, name)
+    key = f"profile {profile}"  # section_key of the header we would write, in either file
+    matches = [(i, sec) for i, sec in doc.sections if sec.key == key]
+    if not matches:
+        if not options:
+            return text, (), ()
+        section = _header(kind, profile) + "".join(opt.text for opt in options)
+        return _append_sections(text, [section]), (profile,), ()
+    top_index, sec = matches[-1]
+    new_text = _update_section(sec, options, delete)
+    if new_text is None:
+        return text, (), ()
+    top = list(doc.top)
+    if top_index == len(top) - 1 and not text.endswith("\n") and new_text.endswith("\n"):
+        new_text = new_text[:-1]
+    top[top_index] = new_text
+    return "".join(top), (), (profile,)
+
+
+def load_profiles(paths: AwsPaths) -> dict[str, dict[str, Any]]:
+    """Profile name -> settings as the SDKs see them (config and credentials merged by botocore's rules)."""
+    return profiles_view(
+        safewrite.read_text(paths.config),
+        safewrite.read_text(paths.credentials),
+        names=(str(paths.config), str(paths.credentials)),
+    )

@@ -1,0 +1,257 @@
+"""Private, atomic, locked writes of the files that hold secrets (``~/.aws/credentials``, ``~/.aws/config``).
+
+What a user can rely on, whatever happens:
+- The file is replaced in one step (a temporary file in the same directory, fsynced, ``os.replace``d, the directory
+  fsynced), so a crash, a full disk or Ctrl-C leaves either the old file or the new one, never half of either, and
+  never a temporary file behind.
+- A symlinked file stays a symlink: the write goes to the file it points at (dotfile managers rely on this).
+- Files are 0600 and directories we create 0700 whatever the umask: the mode is set explicitly, not requested.
+- The previous content is kept as ``<name>.bak-<UTC timestamp>`` (0600) beside the file; only the last few are kept.
+- ``locked`` serialises writers across processes with ``flock`` on a sidecar ``.<name>.lock`` file, so two runs
+  cannot lose each other's update; a lock held too long is reported (``StateError``) instead of waiting forever.
+
+Locks, backups and temporary files live beside the *target* of a symlink, because that is where the atomic
+replace has to happen (a rename cannot cross file systems).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import re
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bootstrap.errors import InputError, StateError
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+BACKUP_INFIX = ".bak-"
+_BACKUP_STAMP = re.compile(r"\d{8}T\d{6}\.\d{6}Z(?:-\d+)?")
+_POLL_SECONDS = 0.05
+
+# Locks this process already holds, per thread: flock would deadlock a thread against itself if a caller that
+# holds the lock calls another function that takes it again.
+_held_lock = threading.Lock()
+_held: dict[tuple[str, int], int] = {}
+
+
+def target_of(path: Path) -> Path:
+    """The file a write to ``path`` really changes: ``path`` itself, or what its symlink(s) point at."""
+    return Path(os.path.realpath(path))
+
+
+def private_dir(path: Path) -> None:
+    """``mkdir -p path``, each directory it creates 0700 whatever the umask; existing ones are left alone."""
+    missing: list[Path] = []
+    current = path
+    while not current.is_dir():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(DIR_MODE)
+        except FileExistsError:
+            continue  # another process made it first; it is theirs to set up
+        except OSError as exc:
+            raise StateError(f"cannot create directory {directory}: {exc.strerror}") from None
+        directory.chmod(DIR_MODE)
+
+
+def lock_path(path: Path) -> Path:
+    """The sidecar file ``locked`` flocks for ``path``."""
+    target = target_of(path)
+    return target.with_name(f".{target.name}.lock")
+
+
+@contextlib.contextmanager
+def locked(path: Path, timeout: float = 30.0) -> Iterator[None]:
+    """Hold the inter-process lock for ``path`` (re-entrant within a thread); ``StateError`` after ``timeout`` s."""
+    lock_file = lock_path(path)
+    key = (str(lock_file), threading.get_ident())
+    with _held_lock:
+        if key in _held:
+            _held[key] += 1
+            reentered = True
+        else:
+            reentered = False
+    if reentered:
+        try:
+            yield
+        finally:
+            with _held_lock:
+                _held[key] -= 1
+        return
+
+    private_dir(lock_file.parent)
+    try:
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+    except OSError as exc:
+        raise StateError(f"cannot open the lock file {lock_file}: {exc.strerror}") from None
+    try:
+        with contextlib.suppress(OSError):  # someone else's lock file: its mode is theirs
+            os.fchmod(fd, FILE_MODE)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StateError(
+                        f"{path} is being changed by another aws-iam-bootstrap run (waited {timeout:g} s for "
+                        f"{lock_file}); try again when it has finished"
+                    ) from None
+                time.sleep(_POLL_SECONDS)
+        with _held_lock:
+            _held[key] = 1
+        try:
+            yield
+        finally:
+            with _held_lock:
+                del _held[key]
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def read_text(path: Path) -> str | None:
+    """The text of ``path`` (through symlinks), byte for byte (no newline translation); None when missing."""
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); nothing was changed") from None
+    except IsADirectoryError:
+        raise InputError(f"{path} is a directory, not a file; nothing was changed") from None
+    except OSError as exc:
+        raise StateError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def write_private(path: Path, text: str, *, backup: bool = True, keep: int = 5) -> Path | None:
+    """Replace ``path`` (or its symlink's target) with ``text`` atomically, mode 0600; return the backup made.
+
+    The previous content, if any and ``backup``, is first saved as ``<name>.bak-<UTC timestamp>`` (0600) and only
+    the newest ``keep`` backups are kept. On any failure the old file is intact, no temporary file is left, and
+    ``StateError`` says what happened. The caller holds ``locked(path)``.
+    """
+    if keep < 1:
+        raise ValueError("keep must be at least 1")
+    target = target_of(path)
+    private_dir(target.parent)
+    data = text.encode("utf-8")
+    backup_path: Path | None = None
+    try:
+        if backup:
+            old = _read_bytes(target)
+            if old is not None:
+                backup_path = _write_backup(target, old)
+        _replace(target, data)
+    except OSError as exc:
+        raise StateError(f"could not write {path}: {exc.strerror or exc}; the previous file is unchanged") from None
+    if backup_path is not None:
+        prune_backups(target, keep)
+    return backup_path
+
+
+def backups(path: Path) -> list[Path]:
+    """The backups of ``path`` (of its symlink's target), oldest first."""
+    target = target_of(path)
+    prefix = target.name + BACKUP_INFIX
+    try:
+        names = [entry.name for entry in target.parent.iterdir()]
+    except FileNotFoundError:
+        return []
+    found = [name for name in names if name.startswith(prefix) and _BACKUP_STAMP.fullmatch(name[len(prefix) :])]
+    return [target.parent / name for name in sorted(found)]
+
+
+def prune_backups(path: Path, keep: int) -> None:
+    """Delete all but the newest ``keep`` backups of ``path``."""
+    for old in backups(path)[:-keep]:
+        with contextlib.suppress(FileNotFoundError):
+            old.unlink()
+
+
+def _read_bytes(target: Path) -> bytes | None:
+    try:
+        return target.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _create_exclusive(path: Path) -> int:
+    # O_NOFOLLOW: a symlink planted at our temporary name must not redirect the write elsewhere.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
+    fd = os.open(path, flags, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)  # the umask may have removed bits we asked for; set them explicitly
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+    os.fsync(fd)
+
+
+def _write_backup(target: Path, data: bytes) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    for attempt in range(100):
+        suffix = stamp if attempt == 0 else f"{stamp}-{attempt}"
+        backup_path = target.with_name(f"{target.name}{BACKUP_INFIX}{suffix}")
+        try:
+            fd = _create_exclusive(backup_path)
+        except FileExistsError:
+            continue
+        try:
+            try:
+                _write_all(fd, data)
+            finally:
+                os.close(fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                backup_path.unlink()
+            raise
+        return backup_path
+    raise OSError(errno.EEXIST, f"no free backup name for {target}")
+
+
+def _replace(target: Path, data: bytes) -> None:
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    fd = _create_exclusive(tmp)
+    try:
+        try:
+            _write_all(fd, data)
+        finally:
+            os.close(fd)
+        tmp.replace(target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(target.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    # The rename is durable only once the directory entry is on disk.
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
