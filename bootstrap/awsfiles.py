@@ -635,12 +635,30 @@ def apply_rendered(
             for (path, kind, _), before, result in zip(files, befores, results, strict=True)
         ]
         if not dry_run:
+            _write_all(changes)
             for change, result, state in zip(changes, results, states, strict=True):
-                if change.changed:
-                    safewrite.write_private(change.path, change.after)
                 if result.created != state:
                     _write_state(change.path, result.created)
     return changes[0], changes[1]
+
+
+def _write_all(changes: list[FileChange]) -> None:
+    """Write every changed file; if one fails, put back the ones already written, so that config and
+    credentials never disagree (a role profile whose source profile is missing)."""
+    written: list[FileChange] = []
+    try:
+        for change in changes:
+            if change.changed:
+                safewrite.write_private(change.path, change.after)
+                written.append(change)
+    except BaseException:
+        for change in reversed(written):
+            with contextlib.suppress(Exception):
+                if change.before is None:
+                    safewrite.target_of(change.path).unlink()
+                else:
+                    safewrite.write_private(change.path, change.before, backup=False)
+        raise
 
 
 def _validate_merged(

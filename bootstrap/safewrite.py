@@ -158,6 +158,10 @@ def write_private(path: Path, text: str, *, backup: bool = True, keep: int = 5) 
                 backup_path = _write_backup(target, old)
         _replace(target, data)
     except OSError as exc:
+        if backup_path is not None:
+            # the file was not replaced: leave the directory as it was, with no backup of an unchanged file
+            with contextlib.suppress(OSError):
+                backup_path.unlink()
         raise StateError(f"could not write {path}: {exc.strerror or exc}; the previous file is unchanged") from None
     if backup_path is not None:
         prune_backups(target, keep)
