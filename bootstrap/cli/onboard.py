@@ -1,7 +1,270 @@
-"""Commands: (being built)."""
+"""Commands: onboard (a one-time key becomes your own key behind MFA), rotate-key (replace your key safely).
+
+Only click and the small errors/output modules are imported here; the core (and boto3) is imported inside each
+command. The core reports steps as events; ``_Printer`` shows them.
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from bootstrap.cli.output import out
+from bootstrap.errors import InputError, Interrupted
+
+if TYPE_CHECKING:
+    from bootstrap.clock import Clock
+    from bootstrap.mfa import CodeSource
+    from bootstrap.model import Credentials
+    from bootstrap.prompts import Prompter
+
+_FILE = click.Path(path_type=Path, dir_okay=False)
+
+_token_code_command = click.option(
+    "--token-code-command",
+    metavar="CMD",
+    help="A command printing the current MFA code on its first line (e.g. a password manager's otp command); "
+    "run without a shell, again for each code (waiting for the next 30-second window when needed).",
+)
+_delete_extra_key = click.option(
+    "--delete-extra-key",
+    metavar="KEYID",
+    help="When you already have two access keys: agree to delete this one (it is not in your AWS files).",
+)
+_non_interactive = click.option(
+    "--non-interactive", is_flag=True, help="Never prompt: every answer comes from flags and stdin."
+)
+_dry_run = click.option("--dry-run", is_flag=True, help="Say what would be done; change nothing in AWS or your files.")
+_duration = click.option(
+    "--duration",
+    type=click.IntRange(900, 129600),
+    default=43200,
+    show_default=True,
+    help="Seconds the MFA session lasts.",
+)
+
+
+class _Printer:
+    """Shows the core's step events: a heading per step, its result, notes, the QR code, role results."""
+
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+
+    def __call__(self, event: Any) -> None:
+        from bootstrap import onboarding as core
+
+        if isinstance(event, core.StepStarted):
+            out()
+            out(click.style(f"[{event.step}/{self.steps}] {event.title}", bold=True))
+        elif isinstance(event, core.StepDone):
+            out(f"  {click.style('✓', fg='green')} {event.result}")
+        elif isinstance(event, core.Note):
+            mark = {"warn": click.style("! warning:", fg="yellow"), "dry-run": "· dry run:", "info": "·"}[event.level]
+            out(f"  {mark} {event.text}")
+        elif isinstance(event, core.MfaDeviceCreated):
+            out(f"  created virtual MFA device {event.serial}")
+            out("  Scan this QR code with your authenticator app (Google Authenticator, 1Password, Authy...):")
+            out(event.qr)
+            if event.png is not None:
+                out(f"  the QR code is also in {event.png} (mode 0600: it holds the device's secret)")
+            if event.show_seed:
+                out(f"  seed (type it into your app if you cannot scan): {event.seed}")
+        elif isinstance(event, core.RoleChecked):
+            mark = click.style("✓", fg="green") if event.ok else click.style("✗", fg="red")
+            out(f"  {mark} {event.profile}: {event.detail}")
+        elif isinstance(event, core.Links):
+            if event.signin_url:
+                out(f"  sign in to the console: {event.signin_url}")
+            for display, url in event.roles:
+                out(f"  switch to {display}: {url}")
+            out(f"  every morning, one MFA code for the day: {event.tomorrow}")
+
+
+def _prompter(non_interactive: bool) -> Prompter:
+    from bootstrap.prompts import NoPrompter, TerminalPrompter
+
+    return NoPrompter() if non_interactive else TerminalPrompter()
+
+
+def _code_source(token_code_command: str | None, prompter: Prompter, clock: Clock) -> CodeSource:
+    from bootstrap import mfa
+
+    if token_code_command:
+        return mfa.CommandCodes(token_code_command, clock)
+    return mfa.PromptCodes(prompter)
+
+
+def _one_time_key(access_key_id: str | None, secret_stdin: bool, prompter: Prompter) -> Credentials | None:
+    from bootstrap.model import Credentials
+
+    if secret_stdin:
+        if access_key_id is None:
+            raise InputError("--secret-access-key-stdin needs --access-key-id")
+        secret = sys.stdin.readline().strip()
+        if not secret:
+            raise InputError("--secret-access-key-stdin: nothing on stdin")
+        return Credentials(access_key_id.strip(), secret)
+    if access_key_id is not None:
+        return Credentials(
+            access_key_id.strip(), prompter.secret("One-time secret access key", "--secret-access-key-stdin")
+        )
+    return None
+
+
+@click.command()
+@click.option("--const-file", type=_FILE, help="Default: ./CONST.inc, else at the git root.")
+@click.option("--config-template", type=_FILE, help="Default: aws-cli.config.tpl.")
+@click.option("--credentials-template", type=_FILE, help="Default: aws-cli.credentials.tpl.")
+@click.option("--account-name", help="Your own profile's name (NAME). Default: DEV_AWS_ACCOUNT_NAME.")
+@click.option("--access-key-id", help="The one-time access key id your administrator gave you.")
+@click.option(
+    "--secret-access-key-stdin",
+    is_flag=True,
+    help="Read the one-time secret access key from stdin (never give a secret as an argument).",
+)
+@_token_code_command
+@_delete_extra_key
+@click.option("--qr-png", type=_FILE, help="Also write the new MFA device's QR code to this PNG file (mode 0600).")
+@click.option("--show-seed", is_flag=True, help="Also show the new MFA device's seed, to type into an app.")
+@_duration
+@_non_interactive
+@_dry_run
+def onboard(
+    const_file: Path | None,
+    config_template: Path | None,
+    credentials_template: Path | None,
+    account_name: str | None,
+    access_key_id: str | None,
+    secret_access_key_stdin: bool,
+    token_code_command: str | None,
+    delete_extra_key: str | None,
+    qr_png: Path | None,
+    show_seed: bool,
+    duration: int,
+    non_interactive: bool,
+    dry_run: bool,
+) -> None:
+    """From the one-time access key you were given to your own key, behind MFA, with every profile working.
+
+    \b
+    1. who am I: the key must be an IAM user's, in the team's users-only account
+    2. virtual MFA: a QR code to scan, then two codes from consecutive 30-second windows
+    3. an MFA session (a third, fresh code), written into [NAME]
+    4. your own access key, written into [NAME-long-term]; the one-time key deleted
+    5. the AWS files rendered from CONST.inc and the templates
+    6. every role profile assumed, to show which work
+    7. the console links, and what to run tomorrow morning
+
+    Interrupted? Run it again: it continues where it stopped, never making a second device or a stray key.
+
+    Example (asks for the key and the codes):
+
+        aws-iam-bootstrap onboard
+
+    Example, without a terminal (the secret on stdin, codes from a password manager):
+
+    \b
+        printf '%s\\n' "$SECRET" | aws-iam-bootstrap onboard --non-interactive \\
+            --access-key-id AKIA... --secret-access-key-stdin --token-code-command 'op item get aws --otp'
+    """
+    from bootstrap import onboarding
+    from bootstrap.awsfiles import aws_paths
+    from bootstrap.clock import SystemClock
+    from bootstrap.render import find_inputs
+
+    try:
+        prompter = _prompter(non_interactive)
+        clock = SystemClock()
+        inputs = find_inputs(
+            Path.cwd(),
+            const_file=const_file,
+            config_template=config_template,
+            credentials_template=credentials_template,
+        )
+        options = onboarding.OnboardOptions(
+            paths=aws_paths(),
+            inputs=inputs,
+            account_name=account_name,
+            one_time_key=_one_time_key(access_key_id, secret_access_key_stdin, prompter),
+            delete_extra_key=delete_extra_key,
+            qr_png=qr_png,
+            show_seed=show_seed,
+            dry_run=dry_run,
+            duration=duration,
+        )
+        result = onboarding.onboard(
+            options,
+            prompter,
+            _code_source(token_code_command, prompter, clock),
+            _Printer(len(onboarding.ONBOARD_STEPS)),
+            clock=clock,
+        )
+    except KeyboardInterrupt:
+        raise Interrupted() from None
+    out()
+    if result.dry_run:
+        out("Dry run: nothing was changed.")
+    else:
+        works = len(result.roles) - len(result.refused_roles)
+        out(f"Onboarded {result.user}: key {result.key_id}, MFA {result.mfa_serial}, {works} role profile(s) work.")
+
+
+@click.command("rotate-key")
+@click.option("--profile", help="Your session profile NAME (its key is in [NAME-long-term]). Default: the only one.")
+@_token_code_command
+@_delete_extra_key
+@_duration
+@_non_interactive
+@_dry_run
+def rotate_key(
+    profile: str | None,
+    token_code_command: str | None,
+    delete_extra_key: str | None,
+    duration: int,
+    non_interactive: bool,
+    dry_run: bool,
+) -> None:
+    """Replace your long-term access key: create a new one, prove it works, write it, retire the old one.
+
+    The old key is deactivated and deleted with the new key (under an MFA session of the new key: one more
+    code). Whatever happens, your credentials file keeps a working key and IAM never holds more than two; if
+    it is interrupted, run it again to finish (or roll back) what was left.
+
+    Example:
+
+        aws-iam-bootstrap rotate-key --profile example-dev
+    """
+    import os
+
+    from bootstrap import onboarding
+    from bootstrap.awsfiles import aws_paths
+    from bootstrap.clock import SystemClock
+
+    try:
+        prompter = _prompter(non_interactive)
+        clock = SystemClock()
+        result = onboarding.rotate_key(
+            aws_paths(),
+            prompter,
+            _code_source(token_code_command, prompter, clock),
+            _Printer(len(onboarding.ROTATE_STEPS)),
+            profile=profile,
+            environ=os.environ,
+            delete_extra_key=delete_extra_key,
+            dry_run=dry_run,
+            duration=duration,
+            clock=clock,
+        )
+    except KeyboardInterrupt:
+        raise Interrupted() from None
+    out()
+    if result.dry_run:
+        out("Dry run: nothing was changed.")
+    else:
+        out(f"Rotated: {result.old_key_id} -> {result.new_key_id} in [{result.profile}-long-term].")
+
+
+COMMANDS: list[click.Command] = [onboard, rotate_key]
