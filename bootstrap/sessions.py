@@ -500,15 +500,16 @@ class SourceSessions:
         self._by_profile: dict[str, Resolved] = {}
         self._lock = threading.RLock()
 
-    def mfa_session(self, lt: LongTerm) -> Credentials:
-        """One MFA session per serial, renewed from ``lt`` with one code."""
-        serial = _need_serial(lt)
+    def mfa_session(
+        self, key: Credentials, serial: str, *, region: str | None = None, profile: str | None = None
+    ) -> Credentials:
+        """One MFA session per serial (one code), from ``key``; written into ``[profile]`` when persisting."""
         with self._lock:
             if serial not in self._by_serial:
                 code = check_code(self.code_source(serial))
-                session = get_session(lt.credentials, serial, code, duration=self.duration, region=lt.region)
-                if self.persist:
-                    write_session(self.paths, lt.name, session)
+                session = get_session(key, serial, code, duration=self.duration, region=region)
+                if self.persist and profile:
+                    write_session(self.paths, profile, session)
                 self._by_serial[serial] = session
             return self._by_serial[serial]
 
@@ -537,17 +538,42 @@ class SourceSessions:
         if lt is not None and with_mfa:
             if "credential-process" in process:
                 # Ours: its cache may already hold today's session, and renewing it keeps the cache current.
-                result = cached_session(
-                    self.paths, name, self.code_source, min_ttl=self.min_ttl, duration=self.duration, clock=self.clock
-                )
-                return Resolved(result.session, True)
-            return Resolved(self.mfa_session(lt), True)
+                with self._lock:
+                    if lt.mfa_serial not in self._by_serial:
+                        result = cached_session(
+                            self.paths,
+                            name,
+                            self.code_source,
+                            min_ttl=self.min_ttl,
+                            duration=self.duration,
+                            clock=self.clock,
+                        )
+                        self._by_serial[str(lt.mfa_serial)] = result.session
+                    return Resolved(self._by_serial[str(lt.mfa_serial)], True)
+            return Resolved(self.mfa_session(lt.credentials, str(lt.mfa_serial), region=lt.region, profile=name), True)
         static = read_static(settings)
         if static is not None:
             return Resolved(static, False)
         if process:
             return Resolved(_process_credentials(name), False)
         raise InputError(f"profile {name!r} holds no credentials (no key, session or credential_process)")
+
+    def role_base(self, profile: str, settings: Mapping[str, Any]) -> Resolved:
+        """The credentials a role profile assumes its role with: its source's, with MFA when the role asks.
+
+        A role profile naming ``mfa_serial`` over a plain key gets one MFA session per serial (one code for
+        all such roles) instead of botocore's one code per role.
+        """
+        source = settings.get("source_profile")
+        if not source:
+            raise InputError(f"role profile {profile!r} has no source_profile (credential_source is not supported)")
+        base = self.source(str(source))
+        role_serial = settings.get("mfa_serial")
+        if role_serial and not base.mfa and not base.credentials.is_temporary:
+            region = settings.get("region")
+            session = self.mfa_session(base.credentials, str(role_serial), region=str(region) if region else None)
+            return Resolved(session, True)
+        return base
 
 
 def _process_credentials(profile: str) -> Credentials:
@@ -616,21 +642,13 @@ def temporary_credentials(
     sources = SourceSessions(paths, profiles, code_source, persist=True, min_ttl=min_ttl, clock=clock)
     region = str(settings["region"]) if settings.get("region") else None
     if settings.get("role_arn"):
-        source = settings.get("source_profile")
-        if not source:
-            raise InputError(f"role profile {profile!r} has no source_profile (credential_source is not supported)")
-        base = sources.source(str(source))
-        mfa: tuple[str, str] | None = None
-        role_serial = settings.get("mfa_serial")
-        if role_serial and not base.mfa:
-            mfa = (str(role_serial), check_code(code_source(str(role_serial))))
+        base = sources.role_base(profile, settings)
         return assume_role(
             base.credentials,
             str(settings["role_arn"]),
             session_name=role_session_name(settings),
             duration=duration or int(settings.get("duration_seconds") or DEFAULT_ROLE_DURATION),
             external_id=settings.get("external_id"),
-            mfa=mfa,
             region=region,
         )
     if profile.endswith(LONG_TERM_SUFFIX):

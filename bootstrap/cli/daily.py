@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from bootstrap.cli.output import out
-from bootstrap.errors import InputError
+from bootstrap.errors import CheckFailed, InputError
 
 if TYPE_CHECKING:
     from bootstrap.sessions import Codes
@@ -261,4 +262,115 @@ def exec_(
     sys.exit(proc.returncode if proc.returncode >= 0 else 128 - proc.returncode)
 
 
-COMMANDS: list[click.Command] = [refresh, credential_process, env, exec_]
+@click.command()
+@click.option(
+    "--profile",
+    "-p",
+    "patterns",
+    metavar="PATTERN",
+    multiple=True,
+    help="Check only the profiles matching this shell pattern (repeatable), e.g. 'example-prod_*'.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A table for people, or JSON for machines.",
+)
+@_token_code
+@_token_code_command
+@click.option(
+    "--const-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The team's CONST.inc, for account names and known roles (default: ./CONST.inc or at the git root).",
+)
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=16, show_default=True, help="Checks run at the same time."
+)
+def verify(
+    patterns: tuple[str, ...],
+    output: str,
+    token_code: str | None,
+    token_code_command: str | None,
+    const_file: Path | None,
+    workers: int,
+) -> None:
+    """Check that every profile works, and say in plain words why the others do not.
+
+    Reads every profile from your AWS files as the SDKs do. Role profiles: assumes the role from its
+    source profile and asks the new credentials who they are (a different account than the role_arn's is a
+    failure). Session, key and credential_process profiles: GetCallerIdentity. At most one MFA code is asked
+    per MFA device, and none while the source session is valid; nothing is written.
+
+    Per profile: account id and name, role, result, AWS error code, reason (not in the trust policy, MFA
+    required, expired session, role does not exist, wrong account returned, invalid key...), the session's
+    remaining life, and how long the check took. Long-term keys older than 90 days get a warning.
+
+    Exit status: 0 all pass, 1 any fails, 2 bad input.
+
+    \b
+    Example:
+      aws-iam-bootstrap verify
+      aws-iam-bootstrap verify --profile 'example-prod_*' --output json
+    """
+    import json
+
+    from bootstrap import awsfiles
+    from bootstrap import verify as core
+
+    organisation = core.load_organisation(const_file, Path.cwd())
+    report = core.verify(
+        awsfiles.aws_paths(),
+        _codes(token_code, token_code_command),
+        patterns=patterns,
+        organisation=organisation,
+        max_workers=workers,
+    )
+    if output == "json":
+        out(json.dumps(report.as_json(), indent=2))
+    else:
+        _print_table(report)
+    if not report.ok:
+        raise CheckFailed(f"{len(report.failed)} of {len(report.checks)} profiles failed")
+
+
+def _print_table(report: Any) -> None:
+    import shutil
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from bootstrap import redact
+
+    table = Table(title="AWS profiles", title_justify="left")
+    for column in ("Profile", "Account", "Role", "Result", "Error", "Reason", "Session left", "Took"):
+        table.add_column(column, overflow="fold")
+    styles = {"ok": "green", "failed": "bold red", "skipped": "dim"}
+    for check in report.checks:
+        account = f"{check.account_id or '-'} {check.account_name or ''}".strip()
+        left = _human(check.session_remaining) if check.session_remaining is not None else "-"
+        reason = "; ".join(filter(None, [check.reason, *check.warnings])) or ""
+        table.add_row(
+            check.profile,
+            account,
+            check.role or "-",
+            f"[{styles[check.result]}]{check.result.upper()}[/]",
+            check.error_code or "",
+            redact.mask(reason),
+            left,
+            f"{check.seconds:.2f}s",
+        )
+    width = max(shutil.get_terminal_size((160, 24)).columns, 120)
+    console = Console(width=width, highlight=False)
+    console.print(table)
+    failed = len(report.failed)
+    codes = "no MFA code" if report.codes_asked == 0 else f"{report.codes_asked} MFA code(s)"
+    checked = sum(1 for check in report.checks if check.result != "skipped")
+    console.print(f"{checked} checked, {failed} failed, {codes} asked, in {report.seconds:.1f}s.")
+    for note in report.notes:
+        console.print(f"Note: {redact.mask(note)}")
+
+
+COMMANDS: list[click.Command] = [refresh, credential_process, verify, env, exec_]

@@ -1,0 +1,443 @@
+"""Which profile works, in which account, and in plain words why the others do not.
+
+Every profile is read with botocore's own loader (what the SDKs see). Role profiles are checked by assuming the
+role from their source, then asking the new credentials who they are; session, key and ``credential_process``
+profiles by GetCallerIdentity. Sources are resolved first, one at a time, so at most one MFA code is asked per
+MFA device (none when the source holds a valid session); the checks then run in a bounded thread pool with
+botocore's adaptive retries absorbing throttling.
+
+Reasons come from the AWS error *code* and what we know about the call (did the caller carry MFA? does the
+team's CONST.inc know the role?), never from the message text.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from bootstrap import aws, awsfiles, sessions
+from bootstrap.clock import Clock, SystemClock
+from bootstrap.errors import AwsError, BootstrapError, InputError
+from bootstrap.model import Credentials
+
+Kind = Literal["role", "session", "key", "process", "none"]
+Result = Literal["ok", "failed", "skipped"]
+
+KEY_MAX_AGE = timedelta(days=90)
+CHECK_DURATION = 900  # the shortest role session: the check needs it for one call
+DEFAULT_WORKERS = 16
+
+THROTTLING = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"})
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """What the team's CONST.inc says: account names by id, and the roles that exist."""
+
+    account_names: Mapping[str, str] = field(default_factory=dict)
+    role_arns: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ProfileCheck:
+    profile: str
+    kind: Kind
+    result: Result
+    account_id: str | None = None
+    account_name: str | None = None
+    role: str | None = None
+    identity: str | None = None  # the ARN GetCallerIdentity returned
+    error_code: str | None = None
+    reason: str | None = None
+    session_remaining: float | None = None  # seconds left in the (source) session, when it says
+    seconds: float = 0.0  # how long the check took
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.result != "failed"
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    checks: tuple[ProfileCheck, ...]
+    codes_asked: int
+    seconds: float
+    notes: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    @property
+    def failed(self) -> tuple[ProfileCheck, ...]:
+        return tuple(check for check in self.checks if not check.ok)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "checked": sum(1 for c in self.checks if c.result != "skipped"),
+            "failed": len(self.failed),
+            "codes_asked": self.codes_asked,
+            "seconds": round(self.seconds, 3),
+            "notes": list(self.notes),
+            "profiles": [
+                {**asdict(c), "seconds": round(c.seconds, 3), "warnings": list(c.warnings)} for c in self.checks
+            ],
+        }
+
+
+def load_organisation(const_file: Path | None, cwd: Path) -> Organisation | None:
+    """Account names and roles from CONST.inc (``const_file``, else in ``cwd`` or its git root), if there is one."""
+    from bootstrap import variables
+
+    candidates = [const_file] if const_file else _const_candidates(cwd)
+    for candidate in candidates:
+        if candidate.is_file():
+            loaded = variables.load_const(candidate)
+            names = {account.id: account.name for account in loaded.accounts}
+            arns = frozenset(role.arn for role in loaded.roles)
+            return Organisation(names, arns)
+        if const_file:
+            raise InputError(f"--const-file {const_file}: no such file")
+    return None
+
+
+def _const_candidates(cwd: Path) -> list[Path]:
+    found = [cwd / "CONST.inc"]
+    for parent in (cwd, *cwd.parents):
+        if (parent / ".git").exists():
+            found.append(parent / "CONST.inc")
+            break
+    return found
+
+
+def classify(settings: Mapping[str, Any]) -> Kind:
+    if settings.get("role_arn"):
+        return "role"
+    if settings.get("aws_session_token") or settings.get("aws_security_token"):
+        return "session"
+    if settings.get("aws_access_key_id"):
+        return "key"
+    if settings.get("credential_process"):
+        return "process"
+    return "none"
+
+
+def reason_for(code: str, action: str, *, mfa: bool = True, role_known: bool | None = None) -> str:
+    """A plain-words reason for an AWS error ``code`` raised by ``action``, from facts, never the message."""
+    if code in {"ExpiredToken", "ExpiredTokenException", "RequestExpired"}:
+        return "expired session: run `aws-iam-bootstrap refresh`"
+    if code == "InvalidClientTokenId":
+        return "invalid or deactivated access key"
+    if code == "SignatureDoesNotMatch":
+        return "wrong secret key for this access key id"
+    if code in THROTTLING:
+        return "throttled by AWS, still after retries"
+    if code == "ConnectionError":
+        return "could not reach AWS"
+    if code == "NoSuchEntity":
+        return "role does not exist"
+    if action == "sts:AssumeRole" and code == "AccessDenied":
+        if not mfa:
+            return "MFA required: the source has no MFA session"
+        if role_known is False:
+            return "role does not exist (not in CONST.inc)"
+        if role_known is True:
+            return "not in the trust policy"
+        # AWS answers AccessDenied for a missing role too; without CONST.inc the two cannot be told apart.
+        return "not in the trust policy (or the role does not exist)"
+    if action == "sts:GetSessionToken" and code == "AccessDenied":
+        return "MFA code refused (wrong, expired or already used)"
+    if code == "AccessDenied":
+        return "access denied"
+    if code == "NoCredentials":
+        return "no credentials"
+    if code == "RegionDisabledException":
+        return "STS is not enabled in this region"
+    return f"refused by AWS ({code})" if code else "failed"
+
+
+def _account_of(arn: str | None) -> str | None:
+    parts = (arn or "").split(":")
+    return parts[4] if len(parts) > 5 and parts[4] else None
+
+
+def _role_name(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+def _identity_label(arn: str) -> str:
+    # arn:aws:iam::210987654321:user/alice -> user/alice ; assumed-role/Role/session -> assumed-role/Role
+    resource = arn.split(":", 5)[-1]
+    parts = resource.split("/")
+    return "/".join(parts[:2])
+
+
+def _caller(credentials: Credentials, region: str | None) -> dict[str, Any]:
+    sts = aws.client("sts", credentials, region=region)
+    with aws.calling("sts:GetCallerIdentity"):
+        return dict(sts.get_caller_identity())
+
+
+def _key_age_warning(credentials: Credentials, clock: Clock) -> tuple[str, ...]:
+    """A warning when this long-term key is older than 90 days (skipped quietly if IAM will not say)."""
+    try:
+        iam = aws.client("iam", credentials)
+        with aws.calling("iam:ListAccessKeys"):
+            keys = iam.list_access_keys()["AccessKeyMetadata"]
+    except AwsError:
+        return ()
+    for key in keys:
+        if key.get("AccessKeyId") == credentials.access_key_id and key.get("CreateDate"):
+            created = key["CreateDate"]
+            created = created if created.tzinfo else created.replace(tzinfo=UTC)
+            age = clock.now() - created
+            if age > KEY_MAX_AGE:
+                return (f"access key is {age.days} days old: rotate it (`aws-iam-bootstrap rotate-key`)",)
+    return ()
+
+
+class _Checker:
+    def __init__(
+        self,
+        profiles: sessions.Profiles,
+        sources: sessions.SourceSessions,
+        organisation: Organisation | None,
+        clock: Clock,
+        source_errors: Mapping[str, BootstrapError],
+    ) -> None:
+        self.profiles = profiles
+        self.sources = sources
+        self.organisation = organisation
+        self.clock = clock
+        self.source_errors = source_errors
+
+    def account_name(self, account_id: str | None, profile: str) -> str:
+        if self.organisation and account_id and account_id in self.organisation.account_names:
+            return self.organisation.account_names[account_id]
+        return profile
+
+    def role_known(self, role_arn: str) -> bool | None:
+        if self.organisation is None or not self.organisation.role_arns:
+            return None
+        return role_arn in self.organisation.role_arns
+
+    def check(self, profile: str) -> ProfileCheck:
+        started = time.perf_counter()
+        settings = self.profiles[profile]
+        kind = classify(settings)
+        try:
+            check = self._check(profile, settings, kind)
+        except AwsError as exc:
+            check = self._failure(profile, settings, kind, exc.code, exc.action)
+        except BootstrapError as exc:
+            check = self._failure(profile, settings, kind, "", "", reason=exc.format_message())
+        return _with(check, seconds=time.perf_counter() - started)
+
+    def _failure(
+        self,
+        profile: str,
+        settings: Mapping[str, Any],
+        kind: Kind,
+        code: str,
+        action: str,
+        *,
+        reason: str | None = None,
+        mfa: bool = True,
+        remaining: float | None = None,
+    ) -> ProfileCheck:
+        role_arn = str(settings.get("role_arn") or "") or None
+        account_id = _account_of(role_arn)
+        return ProfileCheck(
+            profile=profile,
+            kind=kind,
+            result="failed",
+            account_id=account_id,
+            account_name=self.account_name(account_id, profile),
+            role=_role_name(role_arn) if role_arn else None,
+            error_code=code or None,
+            reason=reason
+            or reason_for(code, action, mfa=mfa, role_known=self.role_known(role_arn) if role_arn else None),
+            session_remaining=remaining,
+        )
+
+    def _left(self, credentials: Credentials) -> float | None:
+        left = sessions.remaining(credentials, self.clock)
+        return left.total_seconds() if left is not None else None
+
+    def _check(self, profile: str, settings: Mapping[str, Any], kind: Kind) -> ProfileCheck:
+        region = str(settings["region"]) if settings.get("region") else None
+        if kind == "none":
+            return ProfileCheck(profile, kind, "skipped", reason="no credentials in this profile")
+        if kind == "role":
+            return self._check_role(profile, settings, region)
+        warnings: tuple[str, ...] = ()
+        if kind == "session":
+            credentials = sessions.read_session(settings)
+            assert credentials is not None  # classify saw a token
+            left = self._left(credentials)
+            if left is not None and left <= 0:
+                return self._failure(profile, settings, kind, "ExpiredToken", "sts:GetCallerIdentity", remaining=left)
+        elif kind == "key":
+            key = sessions.read_static(settings)
+            if key is None:
+                return self._failure(profile, settings, kind, "", "", reason="aws_secret_access_key is missing")
+            credentials = key
+        else:
+            if profile in self.source_errors:
+                raise self.source_errors[profile]
+            credentials = self.sources.source(profile).credentials
+        identity = _caller(credentials, region)
+        if kind == "key":
+            warnings = _key_age_warning(credentials, self.clock)
+        account_id = str(identity.get("Account") or "") or None
+        arn = str(identity.get("Arn") or "")
+        return ProfileCheck(
+            profile=profile,
+            kind=kind,
+            result="ok",
+            account_id=account_id,
+            account_name=self.account_name(account_id, profile),
+            role=_identity_label(arn),
+            identity=arn,
+            session_remaining=self._left(credentials),
+            warnings=warnings,
+        )
+
+    def _check_role(self, profile: str, settings: Mapping[str, Any], region: str | None) -> ProfileCheck:
+        role_arn = str(settings["role_arn"])
+        source = str(settings.get("source_profile") or "")
+        if profile in self.source_errors:
+            raise self.source_errors[profile]
+        base = self.sources.role_base(profile, settings)
+        left = self._left(base.credentials)
+        if left is not None and left <= 0:
+            return self._failure(
+                profile, settings, "role", "ExpiredToken", "sts:AssumeRole", remaining=left,
+                reason=f"expired session in source profile [{source}]: run `aws-iam-bootstrap refresh`",
+            )  # fmt: skip
+        try:
+            assumed = sessions.assume_role(
+                base.credentials,
+                role_arn,
+                session_name=sessions.role_session_name(settings),
+                duration=CHECK_DURATION,
+                external_id=settings.get("external_id"),
+                region=region,
+            )
+            identity = _caller(assumed, region)
+        except AwsError as exc:
+            return self._failure(profile, settings, "role", exc.code, exc.action, mfa=base.mfa, remaining=left)
+        expected = _account_of(role_arn)
+        account_id = str(identity.get("Account") or "") or None
+        arn = str(identity.get("Arn") or "")
+        check = ProfileCheck(
+            profile=profile,
+            kind="role",
+            result="ok",
+            account_id=account_id,
+            account_name=self.account_name(account_id, profile),
+            role=_role_name(role_arn),
+            identity=arn,
+            session_remaining=left,
+        )
+        if account_id != expected:
+            return _with(
+                check,
+                result="failed",
+                error_code="WrongAccount",
+                reason=f"wrong account returned: {account_id}, but role_arn names {expected}",
+            )
+        return check
+
+
+def _with(check: ProfileCheck, **changes: Any) -> ProfileCheck:
+    values = asdict(check)
+    values["warnings"] = tuple(values["warnings"])
+    values.update(changes)
+    return ProfileCheck(**values)
+
+
+def select(profiles: Mapping[str, Any], patterns: Sequence[str]) -> list[str]:
+    """Profile names matching any of ``patterns`` (fnmatch; all when none), in name order."""
+    names = sorted(profiles)
+    if not patterns:
+        return names
+    chosen = [name for name in names if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)]
+    if not chosen:
+        raise InputError(f"no profile matches {' or '.join(repr(p) for p in patterns)} (profiles: {', '.join(names)})")
+    return chosen
+
+
+def verify(
+    paths: awsfiles.AwsPaths,
+    code_source: sessions.CodeSource,
+    *,
+    patterns: Sequence[str] = (),
+    organisation: Organisation | None = None,
+    max_workers: int = DEFAULT_WORKERS,
+    min_ttl: timedelta = sessions.DEFAULT_MIN_TTL,
+    clock: Clock | None = None,
+    on_check: Callable[[ProfileCheck], None] | None = None,
+) -> VerifyReport:
+    """Check every profile (or those matching ``patterns``); never writes a file.
+
+    ``code_source`` is asked at most once per MFA device, and not at all when every source profile holds a valid
+    session. ``on_check`` sees each result as it arrives (for progress).
+    """
+    started = time.perf_counter()
+    clock = clock or SystemClock()
+    profiles = awsfiles.load_profiles(paths)
+    chosen = select(profiles, patterns)
+    asked = 0
+
+    def counting(serial: str) -> str:
+        nonlocal asked
+        asked += 1
+        return code_source(serial)
+
+    sources = sessions.SourceSessions(paths, profiles, counting, persist=False, min_ttl=min_ttl, clock=clock)
+    # Sources first, one by one: a code is asked once per device, and a refused code is not asked again per role.
+    source_errors: dict[str, BootstrapError] = {}
+    failed_sources: dict[str, BootstrapError] = {}
+    for name in chosen:
+        settings = profiles[name]
+        kind = classify(settings)
+        if kind not in {"role", "process"}:
+            continue
+        source = str(settings.get("source_profile") or "") if kind == "role" else name
+        key = f"{source}\0{settings.get('mfa_serial') or ''}"
+        if key in failed_sources:
+            source_errors[name] = failed_sources[key]
+            continue
+        try:
+            if kind == "role":
+                sources.role_base(name, settings)
+            else:
+                sources.source(name)
+        except BootstrapError as exc:
+            failed_sources[key] = source_errors[name] = exc
+
+    checker = _Checker(profiles, sources, organisation, clock, source_errors)
+    results: dict[str, ProfileCheck] = {}
+    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(chosen)))) as pool:
+        for check in pool.map(checker.check, chosen):
+            results[check.profile] = check
+            if on_check is not None:
+                on_check(check)
+    notes: list[str] = []
+    for name in chosen:
+        check = results[name]
+        if check.kind == "session" and check.error_code == "ExpiredToken" and name + "-long-term" in profiles:
+            notes.append(
+                f"[{name}] has expired: `aws-iam-bootstrap refresh --profile {name}` renews it "
+                "(role checks used a session made for this check only)"
+            )
+    return VerifyReport(tuple(results[name] for name in chosen), asked, time.perf_counter() - started, tuple(notes))
