@@ -381,10 +381,16 @@ def _ask(absent: list[str], prompter: Prompter | None) -> dict[str, str]:
             f"the templates need values that were not given and are not in your AWS files: {listing}",
             " ".join(FLAGS[name] for name in absent),
         )
-    answers = {}
-    for name in absent:
+    answers: dict[str, str] = {}
+    # The serial before the user name: the user name is the serial's last part, so it need not be asked.
+    order = sorted(absent, key=lambda name: name == "AWS_USER")
+    for name in order:
+        if name == "AWS_USER" and (m := _MFA_USER.fullmatch(answers.get("AWS_MFA_SERIAL", ""))):
+            answers[name] = m.group("user")
+            continue
         if name == "AWS_SECRET_ACCESS_KEY":
             value = prompter.secret(_QUESTIONS[name], FLAGS[name])
+            Credentials("", value)  # registers the secret for masking before anything can show it
         else:
             value = prompter.text(_QUESTIONS[name], FLAGS[name])
         answers[name] = _check_value(name, value, _QUESTIONS[name])

@@ -1,0 +1,61 @@
+"""``render`` at a real terminal (pexpect): the secret is asked with a hidden prompt, missing values are asked for,
+and existing files are reported precisely when they cannot be read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pexpect
+
+from tests import helpers
+from tests.test_render import KEY_ID, ROOT, SECRET, SEED, SERIAL, workspace_from
+
+
+def spawn(args: list[str], env: dict[str, str], cwd: Path) -> pexpect.spawn:
+    return pexpect.spawn(
+        str(helpers.BIN / "aws-iam-bootstrap"), args, env=env, cwd=str(cwd), encoding="utf-8", timeout=60
+    )
+
+
+def test_secret_is_asked_with_a_hidden_prompt(tmp_path: Path) -> None:
+    ws = workspace_from(tmp_path, SEED)
+    child = spawn(["render", "--access-key-id", KEY_ID], ws.env, ws.repo)
+    child.expect("Your secret access key: ")
+    child.sendline(SECRET)
+    child.expect(pexpect.EOF)
+    child.close()
+    transcript = (child.before or "") + "\n"
+    helpers.record(transcript)
+    assert child.exitstatus == 0, transcript
+    assert SECRET not in transcript  # not echoed
+    assert f"aws_secret_access_key = {SECRET}" in ws.credentials.read_text()
+
+
+def test_missing_serial_is_asked_and_the_user_name_follows_from_it(tmp_path: Path) -> None:
+    ws = workspace_from(tmp_path, ROOT, const="CONST.inc.example")
+    child = spawn(["render", "--access-key-id", KEY_ID], ws.env, ws.repo)
+    child.expect("Your secret access key: ")
+    child.sendline(SECRET)
+    child.expect(r"Your MFA device serial .*: ")
+    child.sendline(SERIAL)
+    child.expect(pexpect.EOF)
+    child.close()
+    transcript = child.before or ""
+    helpers.record(transcript)
+    assert child.exitstatus == 0, transcript
+    assert "IAM user name" not in transcript  # derived from the serial, not asked
+    profiles = ws.profiles()
+    assert profiles["example-dev-long-term"]["mfa_serial"] == SERIAL
+    assert profiles["example-prod_read"]["role_session_name"] == "alice"
+
+
+def test_existing_file_that_cannot_be_parsed_is_reported_with_its_path(tmp_path: Path) -> None:
+    ws = workspace_from(tmp_path, SEED)
+    ws.config.parent.mkdir(mode=0o700)
+    ws.config.write_text("[profile mine]\nregion = eu-west-1\nthis line is not ini\n")
+    before = ws.config.read_bytes()
+    run = ws.render(secret=SECRET)
+    assert run.returncode == 2
+    assert str(ws.config) in run.stderr
+    assert ws.config.read_bytes() == before
+    assert not ws.credentials.exists()
