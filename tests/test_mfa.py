@@ -140,7 +140,7 @@ def test_command_codes_wait_for_the_next_window_then_read_the_first_line(tmp_pat
 
 def test_a_failing_command_is_reported_with_its_flag(tmp_path: Path) -> None:
     source = mfa.CommandCodes(_command(tmp_path, "import sys; sys.exit(3)"), FakeClock(T0))
-    with pytest.raises(InputError, match="--token-code-command.*exited with 3"):
+    with pytest.raises(InputError, match=r"--token-code-command.*exited with 3"):
         source(mfa.CodeRequest("session", SERIAL))
 
 
