@@ -583,7 +583,11 @@ def _write_state(path: Path, created: frozenset[str]) -> None:
 
 
 @contextlib.contextmanager
-def _locked_both(paths: AwsPaths) -> Iterator[None]:
+def _locked_both(paths: AwsPaths, *, dry_run: bool) -> Iterator[None]:
+    if dry_run:
+        # writes are atomic replaces, so reading needs no lock; and a dry run must not create even a lock file
+        yield
+        return
     # Always the same order, so two runs locking both files cannot deadlock.
     first, second = sorted((paths.config, paths.credentials), key=lambda p: str(safewrite.lock_path(p)))
     with safewrite.locked(first), safewrite.locked(second):
@@ -608,7 +612,7 @@ def apply_rendered(
         (paths.config, "config", config_text),
         (paths.credentials, "credentials", credentials_text),
     )
-    with _locked_both(paths):
+    with _locked_both(paths, dry_run=dry_run):
         befores: list[str | None] = []
         states: list[frozenset[str]] = []
         results: list[MergeResult] = []
@@ -714,7 +718,7 @@ def set_profile(
                     "nothing was changed"
                 )
     path = paths.config if kind == "config" else paths.credentials
-    with safewrite.locked(path):
+    with contextlib.nullcontext() if dry_run else safewrite.locked(path):
         before = safewrite.read_text(path)
         after, added, updated = _set_in_text(before, kind, profile, values, str(path))
         if kind == "config":
