@@ -16,6 +16,7 @@ from types import TracebackType
 import jinja2
 import jinja2.meta
 import jinja2.nodes
+import jinja2.sandbox
 
 from bootstrap.errors import InputError
 
@@ -52,14 +53,15 @@ class Placeholder:
 def environment() -> jinja2.Environment:
     # Autoescape off: the output is an INI file, not HTML. keep_trailing_newline: the file ends as the template does.
     # trim/lstrip blocks: a `{% for %}` line of its own leaves no blank line behind in the rendered file.
-    return jinja2.Environment(
+    # Sandboxed: a template from a shared repository must not reach Python internals (`${''.__class__...}`).
+    return jinja2.sandbox.SandboxedEnvironment(
         variable_start_string="${",
         variable_end_string="}",
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
-        autoescape=False,  # noqa: S701
+        autoescape=False,
     )
 
 

@@ -99,7 +99,7 @@ class Variables:
         """``file:line`` of a key, for error messages."""
         line = self.lines.get(key)
         if line is None:
-            return "--set"
+            return f"--set {key}"
         return f"{self.source}:{line}" if self.source else f"line {line}"
 
 
@@ -136,6 +136,8 @@ def parse_const(text: str, *, source: Path | None = None, overrides: Mapping[str
             raise InputError(f"--set {key}=...: not a valid variable name")
         if key in SUPPLIED_NAMES:
             raise InputError(f"--set {key}=...: {key} is supplied by the tool; {_flag_hint(key)}")
+        if key in RESERVED_NAMES:
+            raise InputError(f"--set {key}=...: {key!r} is reserved for the templates' loops")
         check_single_line(value, f"--set {key}")
 
     values: dict[str, str] = {}
@@ -162,13 +164,15 @@ def parse_const(text: str, *, source: Path | None = None, overrides: Mapping[str
             )
         if key in RESERVED_NAMES:
             raise InputError(f"{where}: {key!r} is reserved for the templates' loops; rename it")
+        values.pop(key, None)  # a key set twice takes its place at the later line, as make and bash read it
+        lines.pop(key, None)
         if key in overrides:
-            value = overrides[key]
+            values[key] = overrides[key]  # its errors name --set, not this line
         else:
             value = _interpolate(binding.value, _is_single_quoted(original), values, where)
             check_single_line(value, f"{where}: {key}")
-        values[key] = value
-        lines[key] = line
+            values[key] = value
+            lines[key] = line
     for key, value in overrides.items():
         if key not in values:
             values[key] = value

@@ -76,3 +76,9 @@ def test_unknown_attribute_names_template_line() -> None:
     template = Template(Path("t.tpl"), "[a]\n\n{% for account in accounts %}\n${account.nmae}\n{% endfor %}\n")
     with pytest.raises(InputError, match=r"t.tpl:4: .*has no attribute 'nmae'"):
         render(template, {"accounts": variables.accounts})
+
+
+def test_a_template_cannot_reach_python_internals() -> None:
+    template = Template(Path("evil.tpl"), "[x]\nx = ${''.__class__.__mro__[1].__subclasses__()}\n")
+    with pytest.raises(InputError, match=r"^evil.tpl:2: "):
+        render(template, {})

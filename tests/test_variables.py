@@ -182,3 +182,27 @@ def test_env_names_with_underscores() -> None:
     (role,) = variables.roles
     assert (role.env, role.kind, role.profile) == ("PROD_EU", "READ_ONLY", "prod-eu_read_only")
     assert variables.accounts[0].is_prod
+
+
+def test_a_bad_set_value_is_blamed_on_set_not_on_the_file_line() -> None:
+    with pytest.raises(InputError, match=r"^--set DEV_AWS_ACCOUNT_ID: DEV_AWS_ACCOUNT_ID='42' is not an AWS account"):
+        parse_const(
+            "DEV_AWS_ACCOUNT_ID=123456789012\nDEV_AWS_ACCOUNT_NAME=dev\n",
+            source=Path("CONST.inc"),
+            overrides={"DEV_AWS_ACCOUNT_ID": "42"},
+        )
+
+
+def test_a_key_set_twice_keeps_the_later_value_and_line() -> None:
+    with pytest.raises(InputError, match=r"^CONST.inc:3: DEV_AWS_ACCOUNT_ID="):
+        parse_const(
+            "DEV_AWS_ACCOUNT_ID=123456789012\nDEV_AWS_ACCOUNT_NAME=dev\nDEV_AWS_ACCOUNT_ID=12\n",
+            source=Path("CONST.inc"),
+        )
+
+
+def test_reserved_template_names_cannot_be_set() -> None:
+    with pytest.raises(InputError, match="reserved"):
+        parse_const("accounts=1\n")
+    with pytest.raises(InputError, match="reserved"):
+        parse_const("A=1\n", overrides={"roles": "x"})

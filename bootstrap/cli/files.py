@@ -78,7 +78,10 @@ def render(
     if secret_access_key_stdin:
         if access_key_id is None:
             raise InputError("--secret-access-key-stdin needs --access-key-id")
-        secret = sys.stdin.readline().strip()
+        if sys.stdin.isatty():  # typed at a terminal: never echo it
+            secret = TerminalPrompter(interactive=True).secret("Your secret access key", "--secret-access-key-stdin")
+        else:
+            secret = sys.stdin.readline().strip()
         if not secret:
             raise InputError("--secret-access-key-stdin: nothing on stdin")
         credentials = Credentials(access_key_id, secret)
