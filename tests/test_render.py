@@ -478,3 +478,20 @@ def test_help_and_render_never_import_boto3(seed: Workspace, args: list[str]) ->
     )
     record(proc.stdout + proc.stderr)
     assert proc.stderr.strip().splitlines()[-1] == "False", proc.stderr
+
+
+def test_profiles_the_templates_no_longer_produce_go_only_with_prune(example: Workspace) -> None:
+    assert example.render("--mfa-serial", SERIAL, secret=SECRET).returncode == 0
+    const = example.repo / "CONST.inc"
+    const.write_text(const.read_text().replace("PROD_IAM_OPS_ROLE=infra-OpsR-7H2M4PL6C0VB\n", ""))
+
+    kept = example.render()
+    assert kept.returncode == 0, kept.stderr
+    assert "example-prod_ops" in example.profiles()
+
+    pruned = example.render("--prune")
+    assert pruned.returncode == 0, pruned.stderr
+    assert "removed example-prod_ops" in pruned.stdout
+    profiles = example.profiles()
+    assert "example-prod_ops" not in profiles
+    assert "example-prod_read" in profiles

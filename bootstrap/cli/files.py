@@ -64,9 +64,21 @@ def render(
     Running it again changes nothing; after CONST.inc or a template changes, it updates just those profiles,
     reusing the keys already in your files (it never asks for the secret again).
 
-    Example, first time (the secret is read from stdin, never from an argument):
+    Values: the names the tool supplies (--user, --account-name, --access-key-id, the secret, --mfa-serial, or
+    what your files already hold), then --set NAME=VALUE, then CONST.inc. Nothing is written when anything is
+    wrong: every missing placeholder is listed at once, with its template line.
 
-        printf '%s' "$SECRET" | aws-iam-bootstrap render --access-key-id AKIA... --secret-access-key-stdin --diff
+    Example, the first time (the secret comes from stdin or a hidden prompt, never from an argument):
+
+    \b
+        read -rs SECRET   # or take it from your password manager
+        printf '%s' "$SECRET" | aws-iam-bootstrap render --access-key-id AKIA... --secret-access-key-stdin \\
+            --mfa-serial arn:aws:iam::210987654321:mfa/alice
+
+    Afterwards, whenever CONST.inc or a template changes:
+
+    \b
+        aws-iam-bootstrap render --diff
     """
     from bootstrap import render as core
     from bootstrap.awsfiles import aws_paths
