@@ -495,3 +495,27 @@ def test_profiles_the_templates_no_longer_produce_go_only_with_prune(example: Wo
     profiles = example.profiles()
     assert "example-prod_ops" not in profiles
     assert "example-prod_read" in profiles
+
+
+def test_nested_block_line_without_equals_is_refused(seed: Workspace) -> None:
+    config = seed.repo / "aws-cli.config.tpl"
+    config.write_text(config.read_text().replace("  max_queue_size = 1000\n", "  max_queue_size\n"))
+    refused(
+        seed, seed.render(secret=SECRET), f"{config}: [default] s3: nested line 'max_queue_size' is not key = value"
+    )
+
+
+def test_inputs_in_the_current_directory_win_over_the_git_root(tmp_path: Path) -> None:
+    from bootstrap.render import find_inputs
+
+    root = tmp_path / "repo"
+    sub = root / "team"
+    sub.mkdir(parents=True)
+    (root / ".git").mkdir()
+    for name in ("CONST.inc", "aws-cli.config.tpl", "aws-cli.credentials.tpl"):
+        (root / name).write_text("")
+    (sub / "CONST.inc").write_text("")
+    inputs = find_inputs(sub)
+    assert inputs.const_file == sub.resolve() / "CONST.inc"
+    assert inputs.config_template == root.resolve() / "aws-cli.config.tpl"
+    assert inputs.credentials_template == root.resolve() / "aws-cli.credentials.tpl"

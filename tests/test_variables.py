@@ -206,3 +206,9 @@ def test_reserved_template_names_cannot_be_set() -> None:
         parse_const("accounts=1\n")
     with pytest.raises(InputError, match="reserved"):
         parse_const("A=1\n", overrides={"roles": "x"})
+
+
+def test_windows_line_endings_and_a_byte_order_mark_are_read() -> None:
+    variables = parse_const("\ufeffGLOBAL_AWS_REGION=eu-west-1\r\n\r\nA=1\r\nB=${A}\r\n", source=Path("CONST.inc"))
+    assert variables.values == {"GLOBAL_AWS_REGION": "eu-west-1", "A": "1", "B": "1"}
+    assert variables.lines["A"] == 3
