@@ -30,8 +30,7 @@ def test_seeded_accounts_match_the_example_const(sandbox: Sandbox) -> None:
 
 def test_fresh_user_has_a_working_one_time_key_and_no_mfa(sandbox: Sandbox, fresh_user: SandboxUser) -> None:
     iam = sandbox.client("iam", fresh_user.one_time_key)
-    keys = iam.list_access_keys(UserName=fresh_user.name)["AccessKeyMetadata"]
-    assert [k["AccessKeyId"] for k in keys] == [fresh_user.one_time_key.access_key_id]
+    assert iam.get_user()["User"]["Arn"] == fresh_user.arn
     assert iam.list_mfa_devices(UserName=fresh_user.name)["MFADevices"] == []
 
 
