@@ -76,10 +76,11 @@ class TtyPrompter(TerminalPrompter):
 
     def text(self, question: str, flag: str, default: str | None = None) -> str:
         try:
-            with open(self.device, "r+", encoding="utf-8") as tty:  # noqa: PTH123 - a device, not a file path
-                tty.write(f"{question}: ")
-                tty.flush()
-                answer = tty.readline()
+            # Two handles: a text stream opened "r+" on a terminal cannot switch from writing to reading.
+            with open(self.device, "w", encoding="utf-8") as out, open(self.device, encoding="utf-8") as into:  # noqa: PTH123
+                out.write(f"{question}: ")
+                out.flush()
+                answer = into.readline()
         except OSError:
             raise NeedsAnswer(question, flag) from None
         except KeyboardInterrupt:

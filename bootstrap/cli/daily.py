@@ -39,6 +39,8 @@ _token_code = click.option(
 _token_code_command = click.option(
     "--token-code-command",
     metavar="CMD",
+    envvar="AWS_IAM_BOOTSTRAP_TOKEN_CODE_COMMAND",
+    show_envvar=True,
     help="A command printing the MFA code on its first line (e.g. a password manager's `otp` command); "
     "run without a shell.",
 )
