@@ -172,6 +172,10 @@ def render(
     if absent:
         found = _recover(absent, given, templates, variables, objects, existing)
         given.update(found)
+        if "AWS_USER" in absent and "AWS_USER" not in given and (user := _user_of(given.get("AWS_MFA_SERIAL"))):
+            given["AWS_USER"] = user
+            if "AWS_MFA_SERIAL" in found:
+                found["AWS_USER"] = user
         recovered = tuple(name for name in SUPPLIED_NAMES if name in found)
         absent = [name for name in absent if name not in given]
     if absent:
@@ -295,7 +299,7 @@ def _recover(
     The templates are rendered with a marker in place of each missing name: wherever a marker lands (profile, key,
     text around it), the same spot in the existing files holds the value. The fixed layout's long-term profile
     (``[NAME-long-term]``: key, secret, ``mfa_serial`` or aws-mfa's ``aws_mfa_device``) is the fallback, and the
-    user name is the last part of the MFA serial.
+    user name follows from the MFA serial (see ``render``).
     """
     markers = {name: _SENTINEL.format(name) for name in absent}
     context: dict[str, object] = {**variables.values, **given, **markers, **objects}
@@ -367,26 +371,31 @@ def _recover(
         wanted = "AWS_MFA_SERIAL" in absent and "AWS_MFA_SERIAL" not in found
         if wanted and isinstance(device, str) and valid("AWS_MFA_SERIAL", device):
             found["AWS_MFA_SERIAL"] = device
-    if "AWS_USER" in absent and "AWS_USER" not in found:
-        serial = found.get("AWS_MFA_SERIAL") or given.get("AWS_MFA_SERIAL")
-        if serial and (m := _MFA_USER.fullmatch(serial)):
-            found["AWS_USER"] = m.group("user")
     return found
+
+
+def _user_of(serial: str | None) -> str | None:
+    """The IAM user of a virtual MFA device's serial: ``arn:aws:iam::ACCOUNT:mfa/NAME`` -> NAME."""
+    m = _MFA_USER.fullmatch(serial or "")
+    return m.group("user") if m else None
 
 
 def _ask(absent: list[str], prompter: Prompter | None) -> dict[str, str]:
     if prompter is None:
-        listing = ", ".join(f"{name} ({FLAGS[name]})" for name in absent)
+        hints = {name: FLAGS[name] for name in absent}
+        if "AWS_MFA_SERIAL" in hints and "AWS_USER" in hints:
+            hints["AWS_USER"] = "--user, or from --mfa-serial"
+        listing = ", ".join(f"{name} ({hint})" for name, hint in hints.items())
+        flags = " ".join(FLAGS[name] for name in absent if not hints[name].startswith("--user,"))
         raise NeedsAnswer(
-            f"the templates need values that were not given and are not in your AWS files: {listing}",
-            " ".join(FLAGS[name] for name in absent),
+            f"the templates need values that were not given and are not in your AWS files: {listing}", flags
         )
     answers: dict[str, str] = {}
     # The serial before the user name: the user name is the serial's last part, so it need not be asked.
     order = sorted(absent, key=lambda name: name == "AWS_USER")
     for name in order:
-        if name == "AWS_USER" and (m := _MFA_USER.fullmatch(answers.get("AWS_MFA_SERIAL", ""))):
-            answers[name] = m.group("user")
+        if name == "AWS_USER" and (user := _user_of(answers.get("AWS_MFA_SERIAL"))):
+            answers[name] = user
             continue
         if name == "AWS_SECRET_ACCESS_KEY":
             value = prompter.secret(_QUESTIONS[name], FLAGS[name])

@@ -171,6 +171,7 @@ def test_seed_001_ten_digit_account_id_is_refused_naming_key_and_line(tmp_path: 
 def test_example_renders_every_account_and_role_in_the_fixed_layout(example: Workspace) -> None:
     run = example.render("--mfa-serial", SERIAL, secret=SECRET)
     assert run.returncode == 0, run.stderr
+    assert "reused" not in run.stdout  # everything came from the flags (the user name from the serial)
     profiles = example.profiles()
     expected_roles = {
         "example-dev_admin": "arn:aws:iam::345678901234:role/infra-AdminR-1R5T9WQ3Z8XA",
@@ -229,6 +230,7 @@ def test_missing_key_without_a_terminal_names_every_flag(example: Workspace) -> 
         ("AWS_ACCESS_KEY_ID", "--access-key-id"),
         ("AWS_SECRET_ACCESS_KEY", "--secret-access-key-stdin"),
         ("AWS_MFA_SERIAL", "--mfa-serial"),
+        ("AWS_USER", "--user, or from --mfa-serial"),
     ):
         assert f"{name} ({flag})" in run.stderr
     assert not example.config.exists()
