@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from tests.helpers import cli
+from tests.helpers import Run, cli
 
 ROOT = Path(__file__).resolve().parent.parent
 RED = "F2B0A9"
+
+
+def links(tmp_path: Path, *args: str, cwd: Path) -> Run:
+    """Run ``console-links`` with a throw-away HOME and AWS files (it must not read or write them anyway)."""
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        HOME=str(home),
+        AWS_CONFIG_FILE=str(home / ".aws" / "config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(home / ".aws" / "credentials"),
+    )
+    run = cli("console-links", *args, cwd=cwd, env=env)
+    assert not home.exists()
+    return run
 
 
 def repo_with_example(tmp_path: Path) -> Path:
@@ -27,7 +42,7 @@ def query(url: str) -> dict[str, str]:
 
 def test_text_lists_every_role_with_its_switch_role_url(tmp_path: Path) -> None:
     repo = repo_with_example(tmp_path)
-    run = cli("console-links", cwd=repo)
+    run = links(tmp_path, cwd=repo)
     assert run.returncode == 0, run.stderr
     rows = [line.split("\t") for line in run.stdout.splitlines()]
     assert [row[0] for row in rows] == [
@@ -54,7 +69,7 @@ def test_production_is_red_and_every_other_account_is_not(tmp_path: Path) -> Non
     repo = repo_with_example(tmp_path)
     with (repo / "CONST.inc").open("a") as const:
         const.write("QA_AWS_ACCOUNT_ID=567890123456\nQA_AWS_ACCOUNT_NAME=example-qa\nQA_IAM_READ_ROLE=qa-read\n")
-    run = cli("console-links", cwd=repo)
+    run = links(tmp_path, cwd=repo)
     assert run.returncode == 0, run.stderr
     colours = {
         row[0]: (row[1], query(row[2])["color"]) for row in (line.split("\t") for line in run.stdout.splitlines())
@@ -67,7 +82,7 @@ def test_production_is_red_and_every_other_account_is_not(tmp_path: Path) -> Non
 
 def test_markdown_table(tmp_path: Path) -> None:
     repo = repo_with_example(tmp_path)
-    run = cli("console-links", "--format", "markdown", cwd=repo)
+    run = links(tmp_path, "--format", "markdown", cwd=repo)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert lines[0] == "| account | role | switch role |"
@@ -82,20 +97,20 @@ def test_markdown_table(tmp_path: Path) -> None:
 def test_nothing_is_written(tmp_path: Path) -> None:
     repo = repo_with_example(tmp_path)
     before = sorted(p.name for p in repo.iterdir())
-    assert cli("console-links", "--format", "markdown", cwd=repo).returncode == 0
+    assert links(tmp_path, "--format", "markdown", cwd=repo).returncode == 0
     assert sorted(p.name for p in repo.iterdir()) == before
 
 
 def test_const_file_option_and_bad_const(tmp_path: Path) -> None:
     const = tmp_path / "team.inc"
     const.write_text("DEV_AWS_ACCOUNT_ID=1234567890\n")
-    run = cli("console-links", "--const-file", str(const), cwd=tmp_path)
+    run = links(tmp_path, "--const-file", str(const), cwd=tmp_path)
     assert run.returncode == 2
     assert f"{const}:1: DEV_AWS_ACCOUNT_ID='1234567890' is not an AWS account id" in run.stderr
 
 
 def test_no_roles_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "CONST.inc").write_text("GLOBAL_AWS_REGION=eu-west-1\n")
-    run = cli("console-links", cwd=tmp_path)
+    run = links(tmp_path, cwd=tmp_path)
     assert run.returncode == 2
     assert "no roles found" in run.stderr
