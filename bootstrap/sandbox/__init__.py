@@ -329,6 +329,18 @@ def moto_app() -> Any:
     return DomainDispatcherApplication(create_backend_app)
 
 
+def _check_free(host: str, port: int) -> None:
+    """Refuse a taken port before werkzeug does (it prints and exits instead of raising)."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug's server does
+            probe.bind((host, port))
+    except OSError as exc:
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
 def start_sandbox(*, port: int = 0, host: str = "127.0.0.1") -> Sandbox:
     """Start moto on ``host:port`` (a free port when 0) behind the rules layer, seeded with the organisation."""
     global _active
@@ -342,10 +354,11 @@ def start_sandbox(*, port: int = 0, host: str = "127.0.0.1") -> Sandbox:
         if _active is not None:
             raise StateError(f"a sandbox already runs in this process at {_active.endpoint_url}; stop it first")
         layer = RulesLayer(moto_app())
+        _check_free(host, port)
         try:
             server, thread, url = serve(layer, host, port)
-        except OSError as exc:
-            raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        except (OSError, SystemExit) as exc:  # werkzeug exits when it cannot bind
+            raise InputError(f"cannot listen on {host}:{port}: {exc}") from None
         sandbox = Sandbox(url, server, thread, layer)
         _active = sandbox
     try:

@@ -1,0 +1,88 @@
+"""A throw-away place to try the tool against a running sandbox: empty AWS files, the organisation's CONST.inc,
+an ``env.sh`` with the exports, and each seeded user's one-time secret in a 0600 file.
+
+Secrets are never printed: the ``sandbox`` command shows the access key id and the path of the secret's file, so
+``--secret-access-key-stdin < that file`` hands it to the tool without it reaching the terminal or shell history.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from bootstrap.safewrite import private_dir, write_private
+from bootstrap.sandbox import Sandbox
+
+# Ambient identity that would win over the throw-away files.
+CLEARED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+    config: Path
+    credentials: Path
+    const_file: Path
+    env_file: Path
+    secret_files: Mapping[str, Path]  # user name -> file holding their one-time secret access key (0600)
+    mfa_seed_files: Mapping[str, Path]  # user name -> file holding their MFA device's Base32 seed (0600)
+    exports: tuple[tuple[str, str], ...]
+    temporary: bool  # made by us: removed by ``remove``
+
+    def shell_lines(self) -> list[str]:
+        lines = [f"export {name}={shlex.quote(value)}" for name, value in self.exports]
+        return [*lines, f"unset {' '.join(CLEARED)}"]
+
+    def remove(self) -> None:
+        if self.temporary:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def prepare_workspace(sandbox: Sandbox, directory: Path | None = None) -> Workspace:
+    """Write the workspace into ``directory`` (created 0700 if missing), or a new temporary directory."""
+    temporary = directory is None
+    root = Path(tempfile.mkdtemp(prefix="aws-iam-bootstrap-sandbox-")) if directory is None else directory
+    private_dir(root)
+    aws_dir = root / "aws"
+    private_dir(aws_dir)
+    config, credentials = aws_dir / "config", aws_dir / "credentials"
+    for path in (config, credentials):
+        if not path.exists():
+            write_private(path, "", backup=False)
+    const_file = root / "CONST.inc"
+    write_private(const_file, sandbox.const_inc(), backup=False)
+    secret_files: dict[str, Path] = {}
+    seed_files: dict[str, Path] = {}
+    for name, user in sandbox.users.items():
+        secret_files[name] = root / f"{name}.secret"
+        write_private(secret_files[name], user.one_time_key.secret_access_key + "\n", backup=False)
+        if user.mfa_seed:
+            seed_files[name] = root / f"{name}.mfa-seed"
+            write_private(seed_files[name], user.mfa_seed + "\n", backup=False)
+    exports = (
+        *sandbox.environ().items(),
+        ("AWS_CONFIG_FILE", str(config)),
+        ("AWS_SHARED_CREDENTIALS_FILE", str(credentials)),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    )
+    workspace = Workspace(
+        root, config, credentials, const_file, root / "env.sh", secret_files, seed_files, exports, temporary
+    )
+    write_private(workspace.env_file, "\n".join(workspace.shell_lines()) + "\n", backup=False)
+    return workspace
+
+
+def start_with_workspace(*, port: int = 0, directory: Path | None = None) -> tuple[Sandbox, Workspace]:
+    """Start the seeded sandbox and prepare its workspace (what the ``sandbox`` command runs)."""
+    from bootstrap.sandbox import start_sandbox
+
+    sandbox = start_sandbox(port=port)
+    try:
+        return sandbox, prepare_workspace(sandbox, directory)
+    except BaseException:
+        sandbox.stop()
+        raise
