@@ -521,3 +521,21 @@ def test_inputs_in_the_current_directory_win_over_the_git_root(tmp_path: Path) -
     assert inputs.const_file == sub.resolve() / "CONST.inc"
     assert inputs.config_template == root.resolve() / "aws-cli.config.tpl"
     assert inputs.credentials_template == root.resolve() / "aws-cli.credentials.tpl"
+
+
+def test_a_large_organisation_is_summarised_not_listed(seed: Workspace) -> None:
+    lines = ["GLOBAL_AWS_REGION=eu-west-1", "DEV_AWS_ACCOUNT_ID=123456789012", "DEV_AWS_ACCOUNT_NAME=myawsaccount"]
+    lines += ["DEV_IAM_READ_ROLE=infra-ReadR-1234567890"]
+    for i in range(40):
+        lines += [f"E{i}_AWS_ACCOUNT_ID={200000000000 + i}", f"E{i}_AWS_ACCOUNT_NAME=acct{i}", f"E{i}_IAM_READ_ROLE=r"]
+    (seed.repo / "CONST.inc").write_text("\n".join(lines) + "\n")
+    (seed.repo / "aws-cli.config.tpl").write_text(
+        (SEED / "aws-cli.config.tpl").read_text()
+        + "{% for role in roles if role.env != 'DEV' %}\n\n[profile ${role.profile}]\nrole_arn = ${role.arn}\n"
+        + "source_profile = ${AWS_ACCOUNT_NAME}\n{% endfor %}\n"
+    )
+    run = seed.render(secret=SECRET)
+    assert run.returncode == 0, run.stderr
+    assert "added 43 profiles (default, myawsaccount, myawsaccount_read, " in run.stdout
+    assert "and 33 more)" in run.stdout
+    assert seed.profiles()["acct39_read"]["role_arn"] == "arn:aws:iam::200000000039:role/r"

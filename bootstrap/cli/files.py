@@ -23,6 +23,12 @@ def _parse_set(values: tuple[str, ...]) -> dict[str, str]:
     return extra
 
 
+def _names(names: tuple[str, ...], shown: int = 10) -> str:
+    if len(names) <= shown:
+        return ", ".join(names)
+    return f"{len(names)} profiles ({', '.join(names[:shown])} and {len(names) - shown} more)"
+
+
 @click.command()
 @click.option(
     "--const-file", type=click.Path(path_type=Path, dir_okay=False), help="Default: ./CONST.inc, else at the git root."
@@ -123,7 +129,7 @@ def render(
             out(f"{change.path}: no changes")
             continue
         parts = [
-            f"{label} {', '.join(names)}"
+            f"{label} {_names(names)}"
             for label, names in (("added", change.added), ("updated", change.updated), ("removed", change.removed))
             if names
         ]
