@@ -539,3 +539,12 @@ def test_a_large_organisation_is_summarised_not_listed(seed: Workspace) -> None:
     assert "added 43 profiles (default, myawsaccount, myawsaccount_read, " in run.stdout
     assert "and 33 more)" in run.stdout
     assert seed.profiles()["acct39_read"]["role_arn"] == "arn:aws:iam::200000000039:role/r"
+
+
+def test_an_error_quoting_a_rendered_line_masks_the_secret(seed: Workspace) -> None:
+    credentials = seed.repo / "aws-cli.credentials.tpl"
+    credentials.write_text("[myawsaccount]\naws_access_key_id = ${AWS_ACCESS_KEY_ID}\n${AWS_SECRET_ACCESS_KEY}\n")
+    run = seed.render(secret=SECRET)
+    refused(seed, run, f"{credentials}: the rendered credentials file is not one botocore can read")
+    assert "****" in run.stderr
+    assert SECRET not in run.output
