@@ -3,6 +3,8 @@
   AWS_ACCOUNT_NAME, AWS_MFA_SERIAL); `accounts` and their `roles` come from CONST.inc's naming convention.
   Only the sections below are managed by `aws-iam-bootstrap render`; anything else in your config is left alone.
   (Notes like this one are template comments: they do not end up in your file.)
+  Every ${...} must have a value, or nothing is written; to write a literal one (a shell variable in a
+  credential_process line, say), wrap it: {% raw %}${HOME}{% endraw %}.
 #}
 [default]
 region = ${GLOBAL_AWS_REGION}

@@ -82,3 +82,9 @@ def test_a_template_cannot_reach_python_internals() -> None:
     template = Template(Path("evil.tpl"), "[x]\nx = ${''.__class__.__mro__[1].__subclasses__()}\n")
     with pytest.raises(InputError, match=r"^evil.tpl:2: "):
         render(template, {})
+
+
+def test_a_literal_placeholder_can_be_written_with_raw() -> None:
+    template = Template(Path("t.tpl"), "[x]\ncredential_process = sh -c 'run {% raw %}${HOME}{% endraw %}'\n")
+    assert placeholders(template) == ()
+    assert render(template, {}) == "[x]\ncredential_process = sh -c 'run ${HOME}'\n"
