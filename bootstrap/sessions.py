@@ -513,6 +513,11 @@ class SourceSessions:
                 self._by_serial[serial] = session
             return self._by_serial[serial]
 
+    def known_session(self, serial: str) -> Credentials | None:
+        """The MFA session already made for ``serial`` in this run, if any (never asks)."""
+        with self._lock:
+            return self._by_serial.get(serial)
+
     def fresh(self, session: Credentials) -> bool:
         left = remaining(session, self.clock)
         return left is None or left > self.min_ttl

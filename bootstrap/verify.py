@@ -186,21 +186,27 @@ def _caller(credentials: Credentials, region: str | None) -> dict[str, Any]:
         return dict(sts.get_caller_identity())
 
 
-def _key_age_warning(credentials: Credentials, clock: Clock) -> tuple[str, ...]:
-    """A warning when this long-term key is older than 90 days (skipped quietly if IAM will not say)."""
-    try:
-        iam = aws.client("iam", credentials)
-        with aws.calling("iam:ListAccessKeys"):
-            keys = iam.list_access_keys()["AccessKeyMetadata"]
-    except AwsError:
+def _key_age_warning(key: Credentials, callers: Sequence[Credentials], clock: Clock) -> tuple[str, ...]:
+    """A warning when the long-term ``key`` is older than 90 days; quiet when IAM will not say.
+
+    ListAccessKeys usually needs MFA (the ManageOwnUser policy denies it without), so the key's own MFA session
+    asks when there is one; no code is asked just for this.
+    """
+    for caller in (key, *callers):
+        try:
+            iam = aws.client("iam", caller)
+            with aws.calling("iam:ListAccessKeys"):
+                keys = iam.list_access_keys()["AccessKeyMetadata"]
+        except AwsError:
+            continue
+        for meta in keys:
+            if meta.get("AccessKeyId") == key.access_key_id and meta.get("CreateDate"):
+                created = meta["CreateDate"]
+                created = created if created.tzinfo else created.replace(tzinfo=UTC)
+                age = clock.now() - created
+                if age > KEY_MAX_AGE:
+                    return (f"access key is {age.days} days old: rotate it (`aws-iam-bootstrap rotate-key`)",)
         return ()
-    for key in keys:
-        if key.get("AccessKeyId") == credentials.access_key_id and key.get("CreateDate"):
-            created = key["CreateDate"]
-            created = created if created.tzinfo else created.replace(tzinfo=UTC)
-            age = clock.now() - created
-            if age > KEY_MAX_AGE:
-                return (f"access key is {age.days} days old: rotate it (`aws-iam-bootstrap rotate-key`)",)
     return ()
 
 
@@ -268,6 +274,19 @@ class _Checker:
             session_remaining=remaining,
         )
 
+    def _sessions_of(self, long_term_profile: str) -> list[Credentials]:
+        """MFA sessions of a long-term profile's user that this run already holds (no code is asked for them)."""
+        found: list[Credentials] = []
+        if long_term_profile.endswith(sessions.LONG_TERM_SUFFIX):
+            name = long_term_profile[: -len(sessions.LONG_TERM_SUFFIX)]
+            in_file = sessions.read_session(self.profiles.get(name, {}))
+            if in_file is not None:
+                found.append(in_file)
+            serial = sessions.mfa_serial_of(self.profiles[long_term_profile])
+            if serial and (made := self.sources.known_session(serial)) is not None:
+                found.append(made)
+        return found
+
     def _left(self, credentials: Credentials) -> float | None:
         left = sessions.remaining(credentials, self.clock)
         return left.total_seconds() if left is not None else None
@@ -296,7 +315,7 @@ class _Checker:
             credentials = self.sources.source(profile).credentials
         identity = _caller(credentials, region)
         if kind == "key":
-            warnings = _key_age_warning(credentials, self.clock)
+            warnings = _key_age_warning(credentials, self._sessions_of(profile), self.clock)
         account_id = str(identity.get("Account") or "") or None
         arn = str(identity.get("Arn") or "")
         return ProfileCheck(

@@ -364,7 +364,8 @@ def _print_table(report: Any) -> None:
             left,
             f"{check.seconds:.2f}s",
         )
-    width = max(shutil.get_terminal_size((160, 24)).columns, 120)
+    # Piped (CI logs, grep) there is no width to fit: keep each profile on one line.
+    width = shutil.get_terminal_size((220, 24)).columns if sys.stdout.isatty() else 220
     console = Console(width=width, highlight=False)
     console.print(table)
     failed = len(report.failed)

@@ -1,0 +1,227 @@
+"""`verify`: which profile works in which account, and in plain words why the others do not."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from bootstrap import verify
+from bootstrap.sessions import Codes
+from tests import daily_setup
+from tests.helpers import cli
+from tests.test_credential_process import const_inc
+
+if TYPE_CHECKING:
+    from bootstrap.awsfiles import AwsPaths
+    from bootstrap.sandbox import Sandbox, SandboxUser
+
+pytestmark = pytest.mark.slow
+
+GHOST = "example-dev_ghost"
+
+
+def alices_day(
+    sandbox: Sandbox, aws_env: AwsPaths, user: SandboxUser, tmp_path: Path, *, credentials_extra: str = ""
+) -> daily_setup.Engineer:
+    """A new engineer like alice (ADMIN on dev, READ on prod) with a profile for every role of dev and prod, one
+    for a role that does not exist, and the team's CONST.inc in the working directory."""
+    eng = daily_setup.engineer(sandbox, user, tmp_path)
+    dev, prod = sandbox.accounts["DEV"], sandbox.accounts["PROD"]
+    roles = daily_setup.role_profiles([dev, prod])
+    roles.append((GHOST, f"arn:aws:iam::{dev.id}:role/infra-GhostR-DOESNOTEXIST"))
+    daily_setup.write_files(aws_env, eng, roles, credentials_extra=credentials_extra)
+    (tmp_path / "CONST.inc").write_text(const_inc(sandbox, [dev, prod]))
+    return eng
+
+
+def by_profile(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {row["profile"]: row for row in report["profiles"]}
+
+
+def test_alices_profiles_one_code_and_a_reason_for_each_refusal(
+    sandbox: Sandbox, aws_env: AwsPaths, fresh_user: SandboxUser, tmp_path: Path
+) -> None:
+    eng = alices_day(sandbox, aws_env, fresh_user, tmp_path)
+    dev, prod = sandbox.accounts["DEV"], sandbox.accounts["PROD"]
+    count = tmp_path / "count"
+
+    run = cli("verify", "--output", "json", "--token-code-command", eng.device.command(count), cwd=tmp_path)
+
+    assert run.returncode == 1, run.stderr
+    report = json.loads(run.stdout)
+    rows = by_profile(report)
+    assert count.read_text() == "1"  # no session in the file yet: one code, for eight role profiles
+    assert report["codes_asked"] == 1
+    admin = rows["example-dev_admin"]
+    assert (admin["result"], admin["account_id"], admin["account_name"]) == ("ok", dev.id, dev.name)
+    assert admin["role"] == dev.roles["ADMIN"]
+    assert f":assumed-role/{dev.roles['ADMIN']}/" in admin["identity"]
+    assert rows["example-prod_read"]["result"] == "ok"
+    refused = rows["example-prod_admin"]
+    assert refused["result"] == "failed"
+    assert (refused["error_code"], refused["reason"]) == ("AccessDenied", "not in the trust policy")
+    assert (refused["account_id"], refused["account_name"]) == (prod.id, prod.name)
+    for profile in ("example-dev_ops", "example-dev_read", "example-prod_ops"):
+        assert rows[profile]["reason"] == "not in the trust policy", profile
+    ghost = rows[GHOST]
+    assert (ghost["result"], ghost["error_code"]) == ("failed", "AccessDenied")
+    assert ghost["reason"] == "role does not exist (not in CONST.inc)"
+    assert rows[eng.long_term]["result"] == "ok"
+    assert rows[eng.long_term]["identity"] == fresh_user.arn
+    assert rows["default"]["result"] == "skipped"
+    assert rows["example-dev_admin"]["session_remaining"] > 11 * 3600
+    assert all(row["seconds"] >= 0 for row in rows.values())
+    assert report["failed"] == 5
+
+
+def test_the_table_and_a_valid_session_means_no_code(
+    sandbox: Sandbox, aws_env: AwsPaths, fresh_user: SandboxUser, tmp_path: Path
+) -> None:
+    eng = alices_day(sandbox, aws_env, fresh_user, tmp_path)
+    assert cli("refresh", "--token-code", eng.device.code()).returncode == 0
+
+    # No flag and no terminal: asking for a code would exit 5; a valid session needs none.
+    run = cli("verify", cwd=tmp_path, input="")
+
+    assert run.returncode == 1, run.stderr
+    assert "Error: 5 of 10 profiles failed" in run.stderr
+    lines = run.stdout.splitlines()
+    (prod_admin,) = [line for line in lines if "example-prod_admin" in line]
+    assert "FAILED" in prod_admin
+    assert "AccessDenied" in prod_admin
+    assert "not in the trust policy" in prod_admin
+    assert "example-prod" in prod_admin
+    (dev_admin,) = [line for line in lines if "example-dev_admin" in line]
+    assert "OK" in dev_admin
+    assert sandbox.accounts["DEV"].id in dev_admin
+    assert "no MFA code asked" in run.stdout
+
+    # Only the profiles asked for; all of them work: exit 0.
+    chosen = cli(
+        "verify", "--profile", "example-dev_admin", "--profile", "example-prod_r*", "-o", "json", cwd=tmp_path, input=""
+    )
+    assert chosen.returncode == 0, chosen.stderr
+    assert sorted(by_profile(json.loads(chosen.stdout))) == ["example-dev_admin", "example-prod_read"]
+
+
+def test_an_expired_session_is_reported_and_roles_still_checked_with_one_code(
+    sandbox: Sandbox, aws_env: AwsPaths, fresh_user: SandboxUser, tmp_path: Path
+) -> None:
+    expired = (
+        "\n[example-dev]\n"
+        "aws_access_key_id = ASIAEXPIREDEXPIRED01\n"
+        "aws_secret_access_key = expiredsecretexpiredsecretexpiredsecret1\n"
+        "aws_session_token = expiredtokenexpiredtokenexpiredtoken\n"
+        "expiration = 2020-01-01 00:00:00\n"
+    )
+    eng = alices_day(sandbox, aws_env, fresh_user, tmp_path, credentials_extra=expired)
+
+    run = cli("verify", "-o", "json", "--token-code", eng.device.code(), cwd=tmp_path)
+
+    assert run.returncode == 1
+    report = json.loads(run.stdout)
+    session = by_profile(report)[eng.name]
+    assert (session["result"], session["error_code"]) == ("failed", "ExpiredToken")
+    assert session["reason"].startswith("expired session")
+    assert session["session_remaining"] < 0
+    assert by_profile(report)["example-dev_admin"]["result"] == "ok"
+    assert report["codes_asked"] == 1
+    assert any("refresh --profile example-dev" in note for note in report["notes"])
+    # verify never writes: the expired session is still there for `refresh` to renew.
+    assert "2020-01-01 00:00:00" in aws_env.credentials.read_text()
+
+
+def test_without_const_inc_a_refusal_says_both_possibilities(
+    sandbox: Sandbox, aws_env: AwsPaths, fresh_user: SandboxUser, tmp_path: Path
+) -> None:
+    eng = alices_day(sandbox, aws_env, fresh_user, tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    run = cli("verify", "-o", "json", "-p", "example-*", "--token-code", eng.device.code(), cwd=elsewhere)
+
+    rows = by_profile(json.loads(run.stdout))
+    # AWS answers AccessDenied for a missing role too; without CONST.inc the tool cannot tell which.
+    assert rows[GHOST]["reason"] == "not in the trust policy (or the role does not exist)"
+    assert rows["example-dev_admin"]["account_name"] == "example-dev_admin"  # no CONST.inc: the profile's name
+
+
+def test_bad_input_exits_2(aws_env: AwsPaths, tmp_path: Path) -> None:
+    aws_env.config.write_text("[profile a]\nregion = eu-west-1\n")
+    nothing = cli("verify", "--profile", "nomatch*", cwd=tmp_path)
+    assert nothing.returncode == 2
+    assert "no profile matches 'nomatch*'" in nothing.stderr
+    assert cli("verify", "--output", "yaml", cwd=tmp_path).returncode == 2
+    missing = cli("verify", "--const-file", str(tmp_path / "nope.inc"), cwd=tmp_path)
+    assert missing.returncode == 2
+
+
+def test_a_role_answering_from_another_account_fails(
+    sandbox: Sandbox, aws_env: AwsPaths, fresh_user: SandboxUser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sandbox always answers from the role's account, so the answer is swapped at the seam verify reads."""
+    eng = alices_day(sandbox, aws_env, fresh_user, tmp_path)
+    real_caller = verify._caller
+
+    def lying(credentials: Any, region: str | None) -> dict[str, Any]:
+        answer = real_caller(credentials, region)
+        return {**answer, "Account": "999999999999"} if "assumed-role" in answer["Arn"] else answer
+
+    monkeypatch.setattr(verify, "_caller", lying)
+    report = verify.verify(aws_env, Codes(token_code=eng.device.code()), patterns=["example-dev_admin"])
+
+    (check,) = report.checks
+    assert (check.result, check.error_code) == ("failed", "WrongAccount")
+    assert check.reason == f"wrong account returned: 999999999999, but role_arn names {sandbox.accounts['DEV'].id}"
+
+
+def test_a_long_term_key_older_than_90_days_gets_a_warning(
+    sandbox: Sandbox, aws_env: AwsPaths, fresh_user: SandboxUser, tmp_path: Path
+) -> None:
+    eng = alices_day(sandbox, aws_env, fresh_user, tmp_path)
+    # IAM lists keys only to an MFA session (the ManageOwnUser policy): verify uses today's, asking nothing.
+    assert cli("refresh", "--token-code", eng.device.code()).returncode == 0
+
+    class In100Days:
+        def now(self) -> datetime:
+            return datetime.now(UTC) + timedelta(days=100)
+
+        def sleep(self, seconds: float) -> None:
+            raise AssertionError("no sleeping")
+
+    report = verify.verify(aws_env, Codes(), patterns=[eng.long_term], clock=In100Days())
+
+    (check,) = report.checks
+    assert check.result == "ok"
+    assert check.warnings == ("access key is 100 days old: rotate it (`aws-iam-bootstrap rotate-key`)",)
+    assert report.codes_asked == 0
+
+
+def test_throttling_that_outlasts_the_retries_is_named(monkeypatch: pytest.MonkeyPatch, aws_env: AwsPaths) -> None:
+    """Stubber: the sandbox cannot be made to throttle. (botocore's adaptive retries absorb throttling that passes;
+    this is what the user sees when it does not.)"""
+    from botocore.stub import Stubber
+
+    from bootstrap import aws
+
+    aws_env.credentials.write_text(
+        "[ci]\naws_access_key_id = AKIAEXAMPLEEXAMPLE01\naws_secret_access_key = notarealsecretatall\n"
+    )
+    client = aws.client("sts", region="eu-west-1")
+    stubber = Stubber(client)
+    stubber.add_client_error("get_caller_identity", service_error_code="Throttling", http_status_code=400)
+    stubber.activate()
+    monkeypatch.setattr(aws, "client", lambda *args, **kwargs: client)
+
+    report = verify.verify(aws_env, Codes(), patterns=["ci"])
+
+    (check,) = report.checks
+    assert (check.result, check.error_code, check.reason) == (
+        "failed",
+        "Throttling",
+        "throttled by AWS, still after retries",
+    )
