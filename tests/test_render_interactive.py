@@ -59,3 +59,32 @@ def test_existing_file_that_cannot_be_parsed_is_reported_with_its_path(tmp_path:
     assert str(ws.config) in run.stderr
     assert ws.config.read_bytes() == before
     assert not ws.credentials.exists()
+
+
+def test_secret_stdin_flag_at_a_terminal_still_hides_the_secret(tmp_path: Path) -> None:
+    ws = workspace_from(tmp_path, SEED)
+    child = spawn(["render", "--access-key-id", KEY_ID, "--secret-access-key-stdin"], ws.env, ws.repo)
+    child.expect("Your secret access key: ")
+    child.sendline(SECRET)
+    child.expect(pexpect.EOF)
+    child.close()
+    transcript = child.before or ""
+    helpers.record(transcript)
+    assert child.exitstatus == 0, transcript
+    assert SECRET not in transcript
+    assert f"aws_secret_access_key = {SECRET}" in ws.credentials.read_text()
+
+
+def test_ctrl_c_at_the_prompt_writes_nothing(tmp_path: Path) -> None:
+    ws = workspace_from(tmp_path, SEED)
+    child = spawn(["render", "--access-key-id", KEY_ID], ws.env, ws.repo)
+    child.expect("Your secret access key: ")
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+    child.close()
+    transcript = child.before or ""
+    helpers.record(transcript)
+    assert child.exitstatus == 130, transcript
+    assert "interrupted" in transcript
+    assert not ws.config.exists()
+    assert not ws.credentials.exists()
