@@ -294,6 +294,16 @@ class _Checker:
     def _check(self, profile: str, settings: Mapping[str, Any], kind: Kind) -> ProfileCheck:
         region = str(settings["region"]) if settings.get("region") else None
         if kind == "none":
+            if profile + sessions.LONG_TERM_SUFFIX in self.profiles:
+                # The SDKs find nothing here until `refresh` writes the session: that profile does not work yet.
+                return self._failure(
+                    profile,
+                    settings,
+                    kind,
+                    "NoCredentials",
+                    "",
+                    reason="no session yet: run `aws-iam-bootstrap refresh`",
+                )
             return ProfileCheck(profile, kind, "skipped", reason="no credentials in this profile")
         if kind == "role":
             return self._check_role(profile, settings, region)

@@ -75,7 +75,9 @@ def test_alices_profiles_one_code_and_a_reason_for_each_refusal(
     assert rows["default"]["result"] == "skipped"
     assert rows["example-dev_admin"]["session_remaining"] > 11 * 3600
     assert all(row["seconds"] >= 0 for row in rows.values())
-    assert report["failed"] == 5
+    no_session = rows[eng.name]
+    assert (no_session["result"], no_session["reason"]) == ("failed", "no session yet: run `aws-iam-bootstrap refresh`")
+    assert report["failed"] == 6
 
 
 def test_the_table_and_a_valid_session_means_no_code(
