@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Any
+
+import boto3
 import pytest
 
-from bootstrap.errors import InputError
+from bootstrap.awsfiles import AwsPaths
+from bootstrap.errors import InputError, StateError
 from bootstrap.sandbox import Sandbox, SandboxUser
 
 
@@ -45,3 +51,20 @@ def test_add_account_appears_in_const_inc(sandbox: Sandbox) -> None:
 def test_grant_to_unknown_account_is_refused(sandbox: Sandbox, fresh_user: SandboxUser) -> None:
     with pytest.raises(InputError, match="no sandbox account"):
         sandbox.grant(fresh_user.name, "NOPE", ("ADMIN",))
+
+
+def test_aws_env_points_at_the_sandbox_with_no_ambient_identity(sandbox: Sandbox, aws_env: AwsPaths) -> None:
+    assert os.environ["AWS_ENDPOINT_URL"] == sandbox.endpoint_url
+    assert os.environ["AWS_CONFIG_FILE"] == str(aws_env.config)
+    assert Path(os.environ["HOME"]) in aws_env.credentials.parents
+    assert not {"AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} & set(os.environ)
+    session: Any = boto3.Session()
+    assert session.get_credentials() is None
+    assert session.client("sts").meta.endpoint_url == sandbox.endpoint_url
+
+
+def test_one_sandbox_per_process(sandbox: Sandbox) -> None:
+    from bootstrap.sandbox import start_sandbox
+
+    with pytest.raises(StateError, match="already runs in this process"):
+        start_sandbox()

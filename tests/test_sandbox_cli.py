@@ -120,3 +120,19 @@ def test_sandbox_help_does_not_import_moto_or_boto3(flag: str) -> None:
         [sys.executable, "-c", probe, "sandbox", flag], capture_output=True, text=True, timeout=60, check=False
     )
     assert proc.stdout.strip().endswith("False False")
+
+
+def test_ctrl_c_at_a_terminal_stops_the_sandbox() -> None:
+    import pexpect
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    child = pexpect.spawn(str(helpers.BIN / "aws-iam-bootstrap"), ["sandbox"], env=env, encoding="utf-8", timeout=60)
+    try:
+        child.expect("Ctrl-C stops the sandbox")
+        child.sendintr()
+        child.expect("sandbox stopped")
+        child.expect(pexpect.EOF)
+    finally:
+        helpers.TRANSCRIPT.append(str(child.before))
+        child.close()
+    assert child.exitstatus == 0

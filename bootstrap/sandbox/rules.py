@@ -27,7 +27,8 @@ Enforced, for IAM and STS requests (each refusal carries the error code and HTTP
 - Identity policies (the caller's inline and attached policies, and its groups') are evaluated for every IAM and
   STS action (``sts:GetCallerIdentity`` is always allowed, as in AWS) with the resource AWS authorises against:
   the user named by ``UserName`` (or the caller, when the action defaults to the caller), the MFA device, the
-  role, group or policy named, the owner of ``AccessKeyId`` for ``GetAccessKeyLastUsed``, else ``*``.
+  role, group or policy named, the owner of ``AccessKeyId`` for ``GetAccessKeyLastUsed``, the path prefix for
+  ``ListUsers``/``ListRoles``/``ListGroups``, else ``*``.
   The tool's actions are all covered this way: sts:GetCallerIdentity, GetSessionToken, AssumeRole and
   iam:CreateVirtualMFADevice, EnableMFADevice, DeactivateMFADevice, DeleteVirtualMFADevice, ListMFADevices,
   ListVirtualMFADevices, CreateAccessKey, DeleteAccessKey, UpdateAccessKey, ListAccessKeys, GetAccessKeyLastUsed,
@@ -373,6 +374,9 @@ class RulesLayer:
             return backend.user_arn(account, params["UserName"])
         if action in CALLER_DEFAULT and caller.is_user:
             return caller.arn
+        listed = {"ListUsers": "user", "ListRoles": "role", "ListGroups": "group"}.get(action)
+        if listed is not None:  # AWS authorises listing against the path prefix
+            return f"arn:aws:iam::{account}:{listed}{params.get('PathPrefix') or '/'}"
         for param, kind in (("RoleName", "role"), ("GroupName", "group")):
             if params.get(param):
                 return f"arn:aws:iam::{account}:{kind}/{params[param]}"
