@@ -83,7 +83,11 @@ def test_every_format_parses_back_to_working_role_credentials(
         run = cli("env", "-p", ADMIN, "--format", output_format, prints_secrets=True)
         assert run.returncode == 0, run.stderr
         lines = run.stdout.splitlines()
-        parsed = dict(re.fullmatch(pattern, line).groups() for line in lines)  # type: ignore[union-attr]
+        parsed: dict[str, str] = {}
+        for line in lines:
+            match = re.fullmatch(pattern, line)
+            assert match is not None, f"{output_format}: a line of another shape"
+            parsed[match[1]] = match[2]
         assert role in who(sandbox, parsed), output_format
 
 
