@@ -1,0 +1,197 @@
+"""Property: merging rendered profiles into any hand-kept file never changes a line the render does not own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from configupdater import ConfigUpdater
+from configupdater.section import Section
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bootstrap import awsfiles
+from bootstrap.awsfiles import Kind, merge_detailed, section_key
+
+NAMES = ("a", "b", "dev", "dev_read", "prod-admin", "x.y")
+KEYS = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
+VALUES = st.from_regex(r"[!-~]([ -~]{0,20}[!-~])?", fullmatch=True).filter(lambda v: "\n" not in v)
+COMMENTS = st.from_regex(r"[#;][ -~]{0,20}", fullmatch=True)
+
+
+@dataclass(frozen=True)
+class Sec:
+    header: str
+    key: str
+    lines: tuple[str, ...]  # body lines, each ending in a newline
+
+
+@st.composite
+def options(draw: st.DrawFn, *, user: bool) -> tuple[tuple[str, ...], dict[str, object]]:
+    """Body lines of a section (keys, nested blocks, and for users comments and blank lines) and its values."""
+    keys = draw(st.lists(KEYS, max_size=5, unique=True))
+    lines: list[str] = []
+    values: dict[str, object] = {}
+    for key in keys:
+        if user and draw(st.booleans()):
+            lines.append(draw(COMMENTS) + "\n")
+        spelled = key.upper() if user and draw(st.integers(0, 5)) == 0 else key
+        if draw(st.integers(0, 4)) == 0:
+            nested = draw(st.dictionaries(KEYS, VALUES, min_size=1, max_size=3))
+            indent = draw(st.sampled_from(["  ", "    ", "\t"]))
+            lines.append(f"{spelled} =\n" + "".join(f"{indent}{k} = {v}\n" for k, v in nested.items()))
+            values[key] = nested
+        else:
+            value = draw(VALUES)
+            space = draw(st.sampled_from([" = ", "=", "   =   ", " =\t"])) if user else " = "
+            lines.append(f"{spelled}{space}{value}\n")
+            values[key] = value
+        if user and draw(st.integers(0, 3)) == 0:
+            lines.append("\n")
+    return tuple(lines), values
+
+
+@st.composite
+def user_file(draw: st.DrawFn, kind: Kind) -> tuple[str, list[Sec]]:
+    prelude = "".join(draw(st.lists(st.one_of(COMMENTS.map(lambda c: c + "\n"), st.just("\n")), max_size=3)))
+    sections: list[Sec] = []
+    seen: set[str] = set()
+    for _ in range(draw(st.integers(0, 6))):
+        name = draw(st.sampled_from(NAMES))
+        if kind == "credentials":
+            header = name
+        else:
+            header = draw(
+                st.sampled_from(
+                    [
+                        f"profile {name}",
+                        f"profile  {name}",
+                        f'profile "{name}"',
+                        "default",
+                        f"sso-session {name}",
+                        f"services {name}",
+                        f"preview-{name}",
+                    ]
+                )
+            )
+        key = section_key(header, kind)
+        if key in seen:
+            continue
+        seen.add(key)
+        body, _ = draw(options(user=True))
+        trailer = draw(st.sampled_from(["", "\n", "\n\n", "# next one\n", "\n# about the next\n"]))
+        sections.append(Sec(header, key, (*body, *([trailer] if trailer else []))))
+    text = prelude + "".join(f"[{s.header}]\n" + "".join(s.lines) for s in sections)
+    if draw(st.booleans()):
+        text = text.rstrip("\n")  # no final newline
+    return text, sections
+
+
+@st.composite
+def rendered_file(draw: st.DrawFn, kind: Kind) -> tuple[str, dict[str, dict[str, object]]]:
+    chosen = draw(st.lists(st.sampled_from(NAMES), max_size=4, unique=True))
+    parts: list[str] = []
+    wanted: dict[str, dict[str, object]] = {}
+    for name in chosen:
+        if kind == "credentials":
+            header = name
+        else:
+            header = draw(st.sampled_from([f"profile {name}", "default", f"sso-session {name}"]))
+        key = section_key(header, kind)
+        if key in wanted:
+            continue
+        body, values = draw(options(user=False))
+        wanted[key] = values
+        parts.append(f"[{header}]\n" + "".join(body))
+    return "\n".join(parts), wanted
+
+
+def sections_of(text: str) -> dict[str, list[str]]:
+    """botocore key -> raw text of each section spelled that way (header, body, trailing lines)."""
+    updater = ConfigUpdater()
+    updater.read_string(text)
+    found: dict[str, list[str]] = {}
+    for block in updater.iter_blocks():
+        if isinstance(block, Section):
+            found.setdefault(block.name, []).append(str(block))
+    return found
+
+
+def core(text: str) -> str:
+    """A section's text without the comment and blank lines after its last key."""
+    lines = text.splitlines(keepends=True)
+    while lines and (not lines[-1].strip() or lines[-1].startswith(("#", ";"))):
+        lines.pop()
+    return line_end("".join(lines))
+
+
+def line_end(text: str) -> str:
+    return text if text.endswith("\n") else text + "\n"
+
+
+def view(text: str, kind: Kind) -> dict[str, dict[str, object]]:
+    from botocore.configloader import build_profile_map
+
+    parsed = awsfiles.botocore_parse(text, kind)
+    if kind == "credentials":
+        return {f"profile {name}": values for name, values in parsed.items()}
+    built = build_profile_map(parsed)
+    out: dict[str, dict[str, object]] = {}
+    for namespace, field in (("profile", "profiles"), ("sso-session", "sso_sessions"), ("services", "services")):
+        for name, values in built[field].items():
+            out[f"{namespace} {name}"] = values
+    return out
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), kind=st.sampled_from(["config", "credentials"]), prune=st.booleans())
+def test_merging_never_changes_an_unmanaged_line(data: st.DataObject, kind: Kind, prune: bool) -> None:
+    existing, user_sections = data.draw(user_file(kind))
+    rendered, wanted = data.draw(rendered_file(kind))
+    before_view = view(existing, kind)
+    # some of the user's sections may have been created by an earlier render
+    created = data.draw(st.sets(st.sampled_from([s.key for s in user_sections]))) if user_sections else set()
+
+    result = merge_detailed(existing, rendered, kind, prune=prune, managed=created)
+
+    # 1. every section the render does not produce, and prune may not remove, is byte for byte as it was
+    after_sections = sections_of(result.text)
+    before_sections = sections_of(existing)
+    for sec in user_sections:
+        if sec.key in wanted:
+            continue
+        raw = before_sections[sec.header][0]
+        if prune and sec.key in created:
+            assert sec.header not in after_sections
+            continue
+        kept = after_sections[sec.header]
+        assert len(kept) == 1
+        if prune and created:
+            # comments and blank lines around a pruned section move between neighbours; the section's own
+            # header and keys must not change
+            assert core(kept[0]) == core(raw)
+        else:
+            # the last section may gain the blank line that separates the sections appended after it
+            assert line_end(kept[0]) in (line_end(raw), line_end(raw) + "\n")
+    # 2. the comments before the first section are untouched
+    prelude = existing.split("\n[", 1)[0] if "\n[" in existing else existing
+    if prune and user_sections and user_sections[0].key in created and user_sections[0].key not in wanted:
+        # the comment block directly above a pruned section introduced it, and goes with it
+        lines = prelude.splitlines(keepends=True)
+        while lines and lines[-1].startswith(("#", ";")):
+            lines.pop()
+        prelude = "".join(lines)
+    if existing.strip() and not existing.startswith("["):
+        assert result.text.startswith(prelude.rstrip("\n"))
+
+    # 3. botocore reads every managed section with the rendered values, and the user's extra keys survive
+    after_view = view(result.text, kind)
+    for key, values in wanted.items():
+        assert key in after_view
+        for option, value in values.items():
+            assert after_view[key][option] == value
+        for option, value in before_view.get(key, {}).items():
+            if option not in values:
+                assert after_view[key][option] == value
+    # 4. a second merge changes no byte
+    again = merge_detailed(result.text, rendered, kind, prune=prune, managed=result.created)
+    assert again.text == result.text
