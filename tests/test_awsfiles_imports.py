@@ -1,0 +1,46 @@
+"""`--help` and the file-writing core never import boto3 (DESIGN: `--help` and `render` must stay fast)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import TRANSCRIPT
+
+
+def _python(*args: str) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=120, check=False)
+    TRANSCRIPT.extend([proc.stdout, proc.stderr])
+    return proc
+
+
+def test_help_never_imports_boto3() -> None:
+    proc = _python("-X", "importtime", "-m", "bootstrap", "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert "Usage:" in proc.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+    assert "click" in imported
+    assert not {name for name in imported if name == "boto3" or name.startswith("boto3.")}
+
+
+@pytest.mark.parametrize("module", ["bootstrap.awsfiles", "bootstrap.safewrite", "bootstrap.render"])
+def test_the_file_writing_core_never_imports_boto3(module: str) -> None:
+    code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.split('.')[0] == 'boto3'))"
+    proc = _python("-c", code)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_merging_and_validating_never_imports_boto3() -> None:
+    code = (
+        "import sys\n"
+        "from bootstrap import awsfiles\n"
+        "text = awsfiles.merge(None, '[default]\\nregion = eu-west-1\\n', 'config')\n"
+        "awsfiles.validate(text, '[a]\\nx = 1\\n')\n"
+        "print('boto3' in sys.modules)\n"
+    )
+    proc = _python("-c", code)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
