@@ -1,0 +1,419 @@
+"""``onboard`` end to end against the sandbox (moto over HTTP, real boto3, the seeded policies enforced).
+
+The core is called in-process with the built-in authenticator as the code source (it learns the seed from the
+``MfaDeviceCreated`` event, exactly what the sandbox returned) and a fake clock that the sandbox's rules layer
+shares for these tests, so codes of consecutive windows need no real waiting. The users are fresh sandbox users
+with nothing but the two groups' permissions.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from bootstrap import keys, mfa, onboarding
+from bootstrap.errors import AwsError, CheckFailed, InputError, NeedsAnswer, StateError
+from bootstrap.model import Credentials
+from bootstrap.prompts import NoPrompter
+from tests.helpers import aws_cli
+from tests.test_onboard_support import Events, FakeClock, team_dir
+
+if TYPE_CHECKING:
+    from bootstrap.awsfiles import AwsPaths
+    from bootstrap.sandbox import Sandbox, SandboxUser
+
+NAME = "example-dev"
+
+
+class Crash(Exception):
+    """Stands for the process dying (a lost connection, a kill) at one point of the run."""
+
+
+@pytest.fixture
+def clock(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """The tool's clock, shared with the sandbox's TOTP and expiry checks for this test."""
+    fake = FakeClock(datetime.now(UTC))
+    monkeypatch.setattr(sandbox.layer, "clock", lambda: fake.now().timestamp())
+    return fake
+
+
+@pytest.fixture
+def team(tmp_path: Path, sandbox: Sandbox) -> Path:
+    return team_dir(tmp_path, sandbox.const_inc())
+
+
+class Answers:
+    """A Prompter with scripted answers; ``confirm`` answers are per question start."""
+
+    def __init__(self, *, confirm: bool | None = None) -> None:
+        self.confirm_answer = confirm
+        self.asked: list[str] = []
+
+    def secret(self, question: str, flag: str) -> str:
+        raise NeedsAnswer(question, flag)
+
+    def text(self, question: str, flag: str, default: str | None = None) -> str:
+        raise NeedsAnswer(question, flag)
+
+    def confirm(self, question: str, flag: str, default: bool = False) -> bool:
+        self.asked.append(question)
+        if self.confirm_answer is None:
+            raise NeedsAnswer(question, flag)
+        return self.confirm_answer
+
+
+def run(
+    paths: AwsPaths,
+    team: Path,
+    clock: FakeClock,
+    auth: mfa.Authenticator,
+    *,
+    key: Credentials | None = None,
+    source: mfa.CodeSource | None = None,
+    prompter: Any = None,
+    crash_at: int | None = None,
+    **options: Any,
+) -> tuple[onboarding.OnboardResult, Events]:
+    from bootstrap.render import find_inputs
+
+    count = [0]
+
+    def maybe_crash(event: object) -> None:
+        count[0] += 1
+        if crash_at is not None and count[0] == crash_at:
+            raise Crash(f"crash at event {crash_at}: {event}")
+
+    events = Events(auth.observe, maybe_crash)
+    opts = onboarding.OnboardOptions(paths=paths, inputs=find_inputs(team), one_time_key=key, **options)
+    result = onboarding.onboard(opts, prompter or NoPrompter(), source or auth, events, clock=clock)
+    return result, events
+
+
+def iam_keys(user: SandboxUser) -> list[str]:
+    from bootstrap.sandbox import backend
+
+    return sorted(k.access_key_id for k in backend.iam(user.account_id).list_access_keys(user.name))
+
+
+def enabled_devices(user: SandboxUser) -> set[str]:
+    from bootstrap.sandbox import backend
+
+    return backend.user_mfa_serials(user.account_id, user.name)
+
+
+def file_key(paths: AwsPaths) -> Credentials | None:
+    from bootstrap import awsfiles, sessions
+
+    return sessions.read_static(awsfiles.load_profiles(paths).get(f"{NAME}-long-term", {}))
+
+
+def test_onboard_takes_a_one_time_key_to_working_profiles(
+    aws_env: AwsPaths, team: Path, clock: FakeClock, fresh_user: SandboxUser
+) -> None:
+    auth = mfa.Authenticator(clock)
+    result, events = run(aws_env, team, clock, auth, key=fresh_user.one_time_key)
+
+    assert [e.step for e in events.of(onboarding.StepDone)] == [1, 2, 3, 4, 5, 6, 7]
+    created = events.of(onboarding.MfaDeviceCreated)
+    assert len(created) == 1
+    assert created[0].uri.startswith("otpauth://totp/")
+    assert "█" in created[0].qr
+    # The device is enabled, the one-time key is gone, the own key is the only one and it is in the file.
+    assert enabled_devices(fresh_user) == {result.mfa_serial}
+    own = file_key(aws_env)
+    assert own is not None
+    assert iam_keys(fresh_user) == [own.access_key_id] == [result.key_id]
+    assert keys.works(fresh_user.one_time_key) is None
+    # Role checks: what the trust policies grant works, the rest is refused by trust.
+    works = {r.profile for r in result.roles if r.ok}
+    assert works == {"example-dev_admin", "example-prod_read"}
+    assert "example-prod_admin" in {r.profile for r in result.refused_roles}
+    # The files are what the SDKs and the real aws CLI use: a role profile works with no further question.
+    answer = json.loads(aws_cli("sts", "get-caller-identity", "--profile", "example-dev_admin").stdout)
+    assert answer["Arn"].endswith(f"/{fresh_user.name}")
+    assert ":assumed-role/infra-AdminR-" in answer["Arn"]
+    # The progress file is private and holds no secret.
+    state_file = onboarding.state_dir(aws_env) / f"onboard-{NAME}.json"
+    assert stat.S_IMODE(state_file.stat().st_mode) == 0o600
+    text = state_file.read_text()
+    assert own.secret_access_key not in text
+    assert fresh_user.one_time_key.secret_access_key not in text
+    assert json.loads(text)["finished"] is True
+
+
+def test_running_again_asks_nothing_and_creates_nothing(
+    aws_env: AwsPaths, team: Path, clock: FakeClock, fresh_user: SandboxUser
+) -> None:
+    auth = mfa.Authenticator(clock)
+    first, _ = run(aws_env, team, clock, auth, key=fresh_user.one_time_key)
+
+    def no_codes(request: mfa.CodeRequest) -> str:
+        raise AssertionError("no code should be needed while the session lasts")
+
+    second, events = run(aws_env, team, clock, auth, source=no_codes)  # no key given: it uses its own
+    assert second.key_id == first.key_id
+    assert second.mfa_serial == first.mfa_serial
+    assert not events.of(onboarding.MfaDeviceCreated)
+    assert iam_keys(fresh_user) == [first.key_id]
+
+
+def test_an_interruption_at_any_point_is_finished_by_the_next_run(
+    aws_env: AwsPaths, team: Path, clock: FakeClock, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Stop the run at each event in turn (as if the process died there); the next run converges: one enabled
+    device, exactly one key (the one in the file, working), never an orphan."""
+    from bootstrap.awsfiles import AwsPaths
+
+    auth = mfa.Authenticator(clock)
+    reference_user = sandbox.add_user(f"crash-ref-{id(tmp_path)}", {"DEV": ("ADMIN",)})
+    _, reference = run(aws_env, team, clock, auth, key=reference_user.one_time_key)
+    # Every point after which something changed (RoleChecked and StepStarted events follow no change).
+    points = [
+        n
+        for n, event in enumerate(reference.events, start=1)
+        if isinstance(event, (onboarding.StepDone, onboarding.Note, onboarding.MfaDeviceCreated))
+    ]
+    assert len(points) >= 10
+
+    for point in points:
+        user = sandbox.add_user(f"crash-{id(tmp_path)}-{point}", {"DEV": ("ADMIN",)})
+        home = tmp_path / f"p{point}"
+        home.mkdir()
+        paths = AwsPaths(home / "config", home / "credentials")
+        with pytest.raises(Crash):
+            run(paths, team, clock, auth, key=user.one_time_key, crash_at=point)
+        assert len(enabled_devices(user)) <= 1
+        assert len(iam_keys(user)) <= 2
+        # The one-time key is still needed only until the own key is written; give it as a person would.
+        own_written = file_key(paths) is not None
+        result, _ = run(paths, team, clock, auth, key=None if own_written else user.one_time_key)
+        own = file_key(paths)
+        assert own is not None, point
+        assert iam_keys(user) == [own.access_key_id], point
+        assert keys.works(own) is not None
+        assert len(enabled_devices(user)) == 1, point
+        assert [r.profile for r in result.roles if r.ok] == ["example-dev_admin"], point
+
+
+def test_a_failed_write_after_create_access_key_removes_the_key(
+    aws_env: AwsPaths, team: Path, clock: FakeClock, fresh_user: SandboxUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    auth = mfa.Authenticator(clock)
+
+    def network_down(*args: object, **kwargs: object) -> None:
+        raise OSError("connection reset")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(onboarding, "_write_key", network_down)
+        with pytest.raises(OSError, match="connection reset"):
+            run(aws_env, team, clock, auth, key=fresh_user.one_time_key)
+    assert iam_keys(fresh_user) == [fresh_user.one_time_key.access_key_id]  # the unsaved key was deleted at once
+    result, _ = run(aws_env, team, clock, auth, key=fresh_user.one_time_key)
+    assert iam_keys(fresh_user) == [result.key_id]
+
+
+def test_a_key_created_but_never_written_is_removed_by_the_next_run(
+    aws_env: AwsPaths, team: Path, clock: FakeClock, fresh_user: SandboxUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write fails and so does the immediate cleanup (the network is gone): the key stays in IAM with a
+    secret nobody has. The next run recognises it from the progress file and deletes it."""
+    auth = mfa.Authenticator(clock)
+
+    def network_down(*args: object, **kwargs: object) -> None:
+        raise OSError("network unreachable")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(onboarding, "_write_key", network_down)
+        patch.setattr(keys, "delete_key", network_down)
+        with pytest.raises(OSError, match="network unreachable"):
+            run(aws_env, team, clock, auth, key=fresh_user.one_time_key)
+    orphans = [k for k in iam_keys(fresh_user) if k != fresh_user.one_time_key.access_key_id]
+    assert len(orphans) == 1
+    result, events = run(aws_env, team, clock, auth, key=fresh_user.one_time_key)
+    assert iam_keys(fresh_user) == [result.key_id]
+    assert f"deleted key {orphans[0]}: an interrupted run created it" in events.texts()
+
+
+def test_wrong_expired_and_replayed_codes_are_asked_again(
+    aws_env: AwsPaths, team: Path, clock: FakeClock, fresh_user: SandboxUser
+) -> None:
+    auth = mfa.Authenticator(clock)
+    requests: list[mfa.CodeRequest] = []
+    bad = iter(["000000", "replay", "expired"])
+
+    def flaky(request: mfa.CodeRequest) -> str:
+        requests.append(request)
+        if request.purpose == "enable" and request.index == 1 and request.attempt == 1:
+            return next(bad)  # wrong: AWS refuses the pair
+        if request.purpose == "session" and request.attempt == 1:
+            # the code just used to enable the device: refused before AWS sees it
+            return mfa.totp(auth.seeds[request.serial], clock.now())
+        if request.purpose == "session" and request.attempt == 2:
+            return mfa.totp(auth.seeds[request.serial], clock.now() - timedelta(minutes=5))  # expired
+        return auth(request)
+
+    result, _ = run(aws_env, team, clock, auth, key=fresh_user.one_time_key, source=flaky)
+    assert result.key_id is not None
+    problems = [r.problem for r in requests if r.problem]
+    assert any("AWS refused the codes (InvalidAuthenticationCode)" in p for p in problems)
+    assert any("already used" in p for p in problems)
+    assert any("AWS refused the code (AccessDenied)" in p for p in problems)
+
+
+def test_three_wrong_codes_stop_and_the_next_run_replaces_the_unenabled_device(
+    aws_env: AwsPaths, team: Path, clock: FakeClock, fresh_user: SandboxUser
+) -> None:
+    auth = mfa.Authenticator(clock)
+    with pytest.raises(CheckFailed, match="refused 3 times"):
+        run(aws_env, team, clock, auth, key=fresh_user.one_time_key, source=lambda request: "000000")
+    assert enabled_devices(fresh_user) == set()
+    result, events = run(aws_env, team, clock, auth, key=fresh_user.one_time_key)
+    assert enabled_devices(fresh_user) == {result.mfa_serial}
+    # The seeded self-manage policy does not allow iam:DeleteVirtualMFADevice: the leftover is named for an
+    # administrator and a new device takes the next name.
+    assert result.mfa_serial == f"arn:aws:iam::{fresh_user.account_id}:mfa/{fresh_user.name}-2"
+    warnings = [n.text for n in events.of(onboarding.Note) if n.level == "warn"]
+    assert any(f"mfa/{fresh_user.name} was left by an earlier run" in w for w in warnings)
+
+
+def test_a_root_key_is_refused(
+    aws_env: AwsPaths, team: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sandbox knows no root keys (its rules layer refuses unknown keys), so STS is stubbed here, for the one
+    answer the sandbox cannot give: GetCallerIdentity of an account root."""
+    from botocore.stub import Stubber
+
+    from bootstrap import aws
+
+    real_client = aws.client
+
+    def stubbed(service: str, *args: Any, **kwargs: Any) -> Any:
+        client = real_client(service, *args, **kwargs)
+        if service == "sts":
+            stub = Stubber(client)
+            root = {"Account": "123456789012", "Arn": "arn:aws:iam::123456789012:root", "UserId": "123456789012"}
+            stub.add_response("get_caller_identity", root)
+            stub.activate()
+        return client
+
+    monkeypatch.setattr(aws, "client", stubbed)
+    with pytest.raises(InputError, match="root of account 123456789012"):
+        run(aws_env, team, clock, mfa.Authenticator(clock), key=Credentials("AKIAROOTROOTROOTROOT", "r" * 40))
+    assert not aws_env.credentials.exists()
+    assert not onboarding.state_dir(aws_env).exists()
+
+
+def test_a_role_session_key_is_refused(
+    aws_env: AwsPaths, team: Path, clock: FakeClock, fresh_user: SandboxUser, sandbox: Sandbox
+) -> None:
+    from bootstrap import sessions
+    from bootstrap.sandbox import backend
+
+    serial, seed = backend.enable_virtual_mfa(fresh_user.account_id, fresh_user.name, fresh_user.name)
+    session = sessions.get_session(fresh_user.one_time_key, serial, mfa.totp(seed, clock.now()))
+    role = sessions.assume_role(session, sandbox.accounts["DEV"].role_arn("ADMIN"))
+    with pytest.raises(InputError, match=r"not an IAM user's .*assumed-role"):
+        run(aws_env, team, clock, mfa.Authenticator(clock), key=role)
+
+
+def test_a_key_iam_deactivated_is_refused_with_the_reason(
+    aws_env: AwsPaths, team: Path, clock: FakeClock, fresh_user: SandboxUser
+) -> None:
+    from bootstrap.sandbox import backend
+
+    backend.iam(fresh_user.account_id).update_access_key(
+        fresh_user.name, fresh_user.one_time_key.access_key_id, "Inactive"
+    )
+    with pytest.raises(AwsError, match=r"InvalidClientTokenId.*deactivated") as caught:
+        run(aws_env, team, clock, mfa.Authenticator(clock), key=fresh_user.one_time_key)
+    assert caught.value.exit_code == 3
+
+
+def test_the_users_account_of_const_inc_is_enforced(
+    aws_env: AwsPaths, clock: FakeClock, fresh_user: SandboxUser, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    team = team_dir(tmp_path, sandbox.const_inc().replace(sandbox.users_account_id, "999999999999"))
+    with pytest.raises(InputError, match="USERS_AWS_ACCOUNT_ID"):
+        run(aws_env, team, clock, mfa.Authenticator(clock), key=fresh_user.one_time_key)
+
+
+@pytest.fixture
+def two_keys(fresh_user: SandboxUser) -> str:
+    from bootstrap.sandbox import backend
+
+    extra = backend.iam(fresh_user.account_id).create_access_key(fresh_user.name)
+    return str(extra.access_key_id)
+
+
+def test_two_keys_the_extra_one_is_named_and_kept_unless_agreed(
+    aws_env: AwsPaths, team: Path, clock: FakeClock, fresh_user: SandboxUser, two_keys: str
+) -> None:
+    auth = mfa.Authenticator(clock)
+    prompter = Answers(confirm=False)
+    with pytest.raises(StateError, match=f"--delete-extra-key {two_keys}"):
+        run(aws_env, team, clock, auth, key=fresh_user.one_time_key, prompter=prompter)
+    assert two_keys in prompter.asked[0]
+    assert iam_keys(fresh_user) == sorted([fresh_user.one_time_key.access_key_id, two_keys])
+
+    # Without a terminal, the question becomes the flag to pass.
+    with pytest.raises(NeedsAnswer, match=f"--delete-extra-key {two_keys}"):
+        run(aws_env, team, clock, auth, key=fresh_user.one_time_key)
+
+    result, _ = run(aws_env, team, clock, auth, key=fresh_user.one_time_key, delete_extra_key=two_keys)
+    assert iam_keys(fresh_user) == [result.key_id]
+
+
+def test_a_missing_permission_is_named(
+    aws_env: AwsPaths, team: Path, clock: FakeClock, fresh_user: SandboxUser, sandbox: Sandbox
+) -> None:
+    from bootstrap.sandbox import backend
+
+    backend.iam(fresh_user.account_id).remove_user_from_group(sandbox.groups[1], fresh_user.name)
+    with pytest.raises(AwsError, match=r"step 2 .*iam:ListMFADevices .*AccessDenied.*lacks the permission") as caught:
+        run(aws_env, team, clock, mfa.Authenticator(clock), key=fresh_user.one_time_key)
+    assert caught.value.action == "iam:ListMFADevices"
+
+
+def test_dry_run_changes_nothing(aws_env: AwsPaths, team: Path, clock: FakeClock, fresh_user: SandboxUser) -> None:
+    def no_codes(request: mfa.CodeRequest) -> str:
+        raise AssertionError("a dry run asks for no code")
+
+    result, events = run(aws_env, team, clock, mfa.Authenticator(clock), key=fresh_user.one_time_key, dry_run=True)
+    assert result.dry_run
+    assert enabled_devices(fresh_user) == set()
+    assert iam_keys(fresh_user) == [fresh_user.one_time_key.access_key_id]
+    assert not aws_env.credentials.exists()
+    assert not aws_env.config.exists()
+    assert not onboarding.state_dir(aws_env).exists()
+    would = [n.text for n in events.of(onboarding.Note) if n.level == "dry-run"]
+    assert any("would create a virtual MFA device" in w for w in would)
+    assert any("would write" in w for w in would)
+
+
+def test_an_enabled_device_is_used(aws_env: AwsPaths, team: Path, clock: FakeClock, fresh_user: SandboxUser) -> None:
+    from bootstrap.sandbox import backend
+
+    serial, seed = backend.enable_virtual_mfa(fresh_user.account_id, fresh_user.name, fresh_user.name)
+    auth = mfa.Authenticator(clock, {serial: seed})
+    result, events = run(aws_env, team, clock, auth, key=fresh_user.one_time_key)
+    assert result.mfa_serial == serial
+    assert not events.of(onboarding.MfaDeviceCreated)
+
+
+def test_an_old_own_key_is_warned_about(
+    aws_env: AwsPaths, team: Path, clock: FakeClock, fresh_user: SandboxUser
+) -> None:
+    from bootstrap.sandbox import backend
+
+    auth = mfa.Authenticator(clock)
+    first, _ = run(aws_env, team, clock, auth, key=fresh_user.one_time_key)
+    for key in backend.iam(fresh_user.account_id).list_access_keys(fresh_user.name):
+        key.create_date = datetime.now(UTC) - timedelta(days=120)
+    _, events = run(aws_env, team, clock, auth)
+    warnings = [n.text for n in events.of(onboarding.Note) if n.level == "warn"]
+    assert any(f"key {first.key_id} is 120 days old" in w and "rotate-key" in w for w in warnings)
