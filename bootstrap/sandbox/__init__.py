@@ -5,6 +5,10 @@ Only the ``sandbox`` and ``demo`` commands and the tests import this package (it
 The server runs in a thread of this process; its state is moto's process-wide state, so one sandbox runs per
 process at a time (a second ``start_sandbox`` while one runs is a ``StateError``).
 
+Beyond the contract: ``Sandbox.client(service, credentials)`` makes a boto3 client for the sandbox;
+``Sandbox.layer.clock`` is the time the rules layer uses (TOTP windows, expiry), which tests may replace;
+``bootstrap.sandbox.backend`` reads and changes moto's state directly (for test set-up only).
+
 The organisation comes from data: ``organisation.json`` (accounts, names, suffixes), ``users.json`` (who may assume
 which role where; the analogue of the original's ``cfn/infra/users.js``) and the policy documents in
 ``bootstrap/policies/``.
@@ -345,7 +349,7 @@ def start_sandbox(*, port: int = 0, host: str = "127.0.0.1") -> Sandbox:
     """Start moto on ``host:port`` (a free port when 0) behind the rules layer, seeded with the organisation."""
     global _active
     try:
-        import moto  # noqa: F401
+        import moto.moto_server.werkzeug_app  # noqa: F401  (moto with its server part: the [sandbox] extra)
     except ImportError:
         raise InputError(INSTALL_HINT) from None
     from bootstrap.sandbox.rules import RulesLayer
