@@ -289,3 +289,10 @@ def test_change_password_needs_mfa_and_the_old_password(sandbox: Sandbox, fresh_
     code, status, _ = refused(lambda: mfa_iam.change_password(OldPassword="not-it-at-all", NewPassword="N3w-pass-1!"))
     assert (code, status) == ("AccessDenied", 403)
     mfa_iam.change_password(OldPassword=fresh_user.password, NewPassword="N3w-pass-1!")
+
+
+def test_session_outlives_the_key_that_minted_it(sandbox: Sandbox, fresh_user: SandboxUser) -> None:
+    session = get_session(sandbox, fresh_user, enrol(sandbox, fresh_user))
+    iam = sandbox.client("iam", session)
+    iam.delete_access_key(AccessKeyId=fresh_user.one_time_key.access_key_id)
+    assert sandbox.client("sts", session).get_caller_identity()["Arn"] == fresh_user.arn

@@ -242,6 +242,8 @@ class RulesLayer:
                 raise Refusal("InvalidClientTokenId", 403, BAD_TOKEN)
             if now >= session.expiration:
                 raise Refusal("ExpiredToken", 403, "The security token included in the request is expired")
+            if backend.user(session.account_id, session.user_name) is None:
+                raise Refusal("InvalidClientTokenId", 403, BAD_TOKEN)  # the user is gone; its key need not be
             return Caller(
                 "user-session",
                 session.account_id,

@@ -1,0 +1,83 @@
+"""The sandbox's policy evaluator on the documents it ships, and on what it does not support (fails closed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bootstrap.sandbox import policy_document, trust_document
+from bootstrap.sandbox.policy import Decision, evaluate
+
+ALICE = {"aws:username": "alice", "aws:PrincipalArn": "arn:aws:iam::210987654321:user/alice"}
+WITH_MFA = {**ALICE, "aws:MultiFactorAuthPresent": "true", "aws:MultiFactorAuthAge": "60"}
+NO_MFA_SESSION = {**ALICE, "aws:MultiFactorAuthPresent": "false"}
+OWN = "arn:aws:iam::210987654321:user/alice"
+BOBS = "arn:aws:iam::210987654321:user/bob"
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "context", "expected"),
+    [
+        ("iam:GetUser", OWN, ALICE, Decision.ALLOW),
+        ("iam:CreateVirtualMFADevice", "arn:aws:iam::210987654321:mfa/alice", ALICE, Decision.ALLOW),
+        ("iam:EnableMFADevice", OWN, ALICE, Decision.ALLOW),
+        ("iam:CreateAccessKey", OWN, ALICE, Decision.DENY),  # long-term key: no MFA key at all -> IfExists
+        ("iam:CreateAccessKey", OWN, NO_MFA_SESSION, Decision.DENY),
+        ("iam:CreateAccessKey", OWN, WITH_MFA, Decision.ALLOW),
+        ("iam:CreateAccessKey", BOBS, WITH_MFA, Decision.NONE),
+        ("iam:ListUsers", "arn:aws:iam::210987654321:user/", WITH_MFA, Decision.NONE),
+        ("iam:createaccesskey", OWN, WITH_MFA, Decision.ALLOW),  # action names are case-insensitive
+        ("iam:GetUser", OWN, {}, Decision.NONE),  # ${aws:username} unresolved: matches nothing
+    ],
+)
+def test_manage_own_user_policy(action: str, resource: str, context: dict[str, str], expected: Decision) -> None:
+    assert evaluate([policy_document("manage-own-user-group")], action, resource, context) is expected
+
+
+def test_trust_names_users_and_requires_recent_mfa() -> None:
+    doc = trust_document([OWN])
+    role = "arn:aws:iam::345678901234:role/infra-AdminR-1R5T9WQ3Z8XA"
+
+    def trust(context: dict[str, str], who: str = OWN) -> Decision:
+        return evaluate([doc], "sts:AssumeRole", role, context, principal=(who, "210987654321"))
+
+    assert trust(WITH_MFA) is Decision.ALLOW
+    assert trust(WITH_MFA, BOBS) is Decision.NONE
+    assert trust(NO_MFA_SESSION) is Decision.NONE
+    assert trust(ALICE) is Decision.NONE
+    assert trust({**WITH_MFA, "aws:MultiFactorAuthAge": "43200"}) is Decision.NONE
+
+
+def test_account_root_names_every_principal_of_the_account() -> None:
+    doc = trust_document(["arn:aws:iam::210987654321:root"])
+    for who in (OWN, "arn:aws:sts::210987654321:assumed-role/R/s"):
+        decision = evaluate([doc], "sts:AssumeRole", "r", WITH_MFA, principal=(who, "210987654321"))
+        assert decision is Decision.ALLOW
+    other = evaluate([doc], "sts:AssumeRole", "r", WITH_MFA, principal=("arn:aws:iam::1:user/x", "1"))
+    assert other is Decision.NONE
+
+
+def test_unsupported_condition_operators_fail_closed() -> None:
+    def statement(effect: str) -> dict[str, Any]:
+        return {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": effect,
+                    "Action": "iam:GetUser",
+                    "Resource": "*",
+                    "Condition": {"ForAnyValue:StringEquals": {"aws:username": "alice"}},
+                }
+            ],
+        }
+
+    assert evaluate([statement("Allow")], "iam:GetUser", OWN, ALICE) is Decision.NONE
+    assert evaluate([statement("Deny")], "iam:GetUser", OWN, ALICE) is Decision.DENY
+
+
+def test_role_permission_documents() -> None:
+    read, admin = policy_document("role-read"), policy_document("role-admin")
+    assert evaluate([read], "iam:ListRoles", "*", {}) is Decision.ALLOW
+    assert evaluate([read], "iam:CreateUser", "arn:aws:iam::1:user/x", {}) is Decision.NONE
+    assert evaluate([admin], "iam:CreateUser", "arn:aws:iam::1:user/x", {}) is Decision.ALLOW
