@@ -413,7 +413,7 @@ def test_an_old_own_key_is_warned_about(
     auth = mfa.Authenticator(clock)
     first, _ = run(aws_env, team, clock, auth, key=fresh_user.one_time_key)
     for key in backend.iam(fresh_user.account_id).list_access_keys(fresh_user.name):
-        key.create_date = datetime.now(UTC) - timedelta(days=120)
+        key.create_date = clock.now() - timedelta(days=120, minutes=1)
     _, events = run(aws_env, team, clock, auth)
     warnings = [n.text for n in events.of(onboarding.Note) if n.level == "warn"]
     assert any(f"key {first.key_id} is 120 days old" in w and "rotate-key" in w for w in warnings)

@@ -1,0 +1,217 @@
+"""``rotate-key`` against the sandbox: create, prove, write, retire the old key with the new one.
+
+The invariant, checked after stopping the rotation at every point in turn: the credentials file holds a key that
+works, IAM holds at most two keys, and the next run converges to exactly one key, the one in the file.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from bootstrap import keys, mfa, onboarding
+from bootstrap.errors import NeedsAnswer, StateError
+from bootstrap.model import Credentials
+from bootstrap.prompts import NoPrompter
+from tests.helpers import aws_cli, cli
+from tests.test_onboard import Answers, Crash, iam_keys
+from tests.test_onboard_support import Events, FakeClock
+
+if TYPE_CHECKING:
+    from bootstrap.awsfiles import AwsPaths
+    from bootstrap.sandbox import Sandbox, SandboxUser
+
+NAME = "example-dev"
+LONG_TERM = f"{NAME}-long-term"
+
+
+@pytest.fixture
+def clock(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock(datetime.now(UTC))
+    monkeypatch.setattr(sandbox.layer, "clock", lambda: fake.now().timestamp())
+    return fake
+
+
+def set_up(paths: AwsPaths, user: SandboxUser, clock: FakeClock, *, session: bool = True) -> mfa.Authenticator:
+    """An engineer after onboarding: key in [NAME-long-term] (mfa_serial in config), MFA session in [NAME]."""
+    from bootstrap import awsfiles, sessions
+    from bootstrap.sandbox import backend
+
+    serial, seed = backend.enable_virtual_mfa(user.account_id, user.name, user.name)
+    auth = mfa.Authenticator(clock, {serial: seed})
+    key = user.one_time_key
+    awsfiles.set_profile(
+        paths,
+        "credentials",
+        LONG_TERM,
+        {"aws_access_key_id": key.access_key_id, "aws_secret_access_key": key.secret_access_key},
+    )
+    awsfiles.set_profile(paths, "config", LONG_TERM, {"mfa_serial": serial, "region": "eu-west-1"})
+    if session:
+        sessions.write_session(paths, NAME, sessions.get_session(key, serial, auth(serial)))
+    return auth
+
+
+def rotate(
+    paths: AwsPaths, clock: FakeClock, auth: mfa.CodeSource, *, crash_at: int | None = None, **kwargs: Any
+) -> tuple[onboarding.RotateResult, Events]:
+    count = [0]
+
+    def maybe_crash(event: object) -> None:
+        count[0] += 1
+        if crash_at is not None and count[0] == crash_at:
+            raise Crash(f"crash at event {crash_at}: {event}")
+
+    events = Events(maybe_crash)
+    prompter = kwargs.pop("prompter", NoPrompter())
+    result = onboarding.rotate_key(paths, prompter, auth, events, profile=NAME, clock=clock, **kwargs)
+    return result, events
+
+
+def file_key(paths: AwsPaths) -> Credentials:
+    from bootstrap import awsfiles, sessions
+
+    key = sessions.read_static(awsfiles.load_profiles(paths).get(LONG_TERM, {}))
+    assert key is not None
+    return key
+
+
+def test_rotate_replaces_the_key_and_retires_the_old_with_the_new(
+    aws_env: AwsPaths, clock: FakeClock, fresh_user: SandboxUser
+) -> None:
+    auth = set_up(aws_env, fresh_user, clock)
+    old = fresh_user.one_time_key
+    result, events = rotate(aws_env, clock, auth)
+    new = file_key(aws_env)
+    assert result.old_key_id == old.access_key_id
+    assert result.new_key_id == new.access_key_id != old.access_key_id
+    assert iam_keys(fresh_user) == [new.access_key_id]
+    assert keys.works(old) is None
+    assert [e.step for e in events.of(onboarding.StepDone)] == [1, 2, 3, 4, 5, 6]
+    # The old key's file content is kept as a private backup; the state file is gone once done.
+    assert not (onboarding.state_dir(aws_env) / f"rotate-{NAME}.json").exists()
+    # The session in [NAME] now comes from the new key and works for the real aws CLI.
+    answer = json.loads(aws_cli("sts", "get-caller-identity", "--profile", NAME).stdout)
+    assert answer["Arn"] == fresh_user.arn
+
+
+def test_stopped_at_any_point_a_working_key_remains_and_the_next_run_converges(
+    aws_env: AwsPaths, clock: FakeClock, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    from bootstrap.awsfiles import AwsPaths
+
+    reference_user = sandbox.add_user(f"rot-ref-{id(tmp_path)}", {"DEV": ("READ",)})
+    _, reference = rotate(aws_env, clock, set_up(aws_env, reference_user, clock))
+    points = range(1, len(reference.events) + 1)
+    assert len(points) >= 12
+
+    for point in points:
+        user = sandbox.add_user(f"rot-{id(tmp_path)}-{point}", {"DEV": ("READ",)})
+        home = tmp_path / f"p{point}"
+        home.mkdir()
+        paths = AwsPaths(home / "config", home / "credentials")
+        auth = set_up(paths, user, clock)
+        with pytest.raises(Crash):
+            rotate(paths, clock, auth, crash_at=point)
+        # The invariant: a working key in the file, at most two keys in IAM.
+        assert keys.works(file_key(paths)) is not None, point
+        assert len(iam_keys(user)) <= 2, point
+        result, _ = rotate(paths, clock, auth)
+        assert iam_keys(user) == [file_key(paths).access_key_id], point
+        assert keys.works(file_key(paths)) is not None, point
+        assert result.new_key_id == file_key(paths).access_key_id
+
+
+def test_a_failed_write_rolls_the_new_key_back(
+    aws_env: AwsPaths, clock: FakeClock, fresh_user: SandboxUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    auth = set_up(aws_env, fresh_user, clock)
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError("No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(onboarding, "_write_key", disk_full)
+        with pytest.raises(OSError, match="No space"):
+            rotate(aws_env, clock, auth)
+    assert iam_keys(fresh_user) == [fresh_user.one_time_key.access_key_id]
+    assert file_key(aws_env).access_key_id == fresh_user.one_time_key.access_key_id
+    rotate(aws_env, clock, auth)
+    assert iam_keys(fresh_user) == [file_key(aws_env).access_key_id]
+
+
+def test_without_a_valid_session_it_asks_a_code(aws_env: AwsPaths, clock: FakeClock, fresh_user: SandboxUser) -> None:
+    auth = set_up(aws_env, fresh_user, clock, session=False)
+    requests: list[mfa.CodeRequest] = []
+
+    def counting(request: mfa.CodeRequest) -> str:
+        requests.append(request)
+        return auth(request)
+
+    rotate(aws_env, clock, counting)
+    # One code for a session of the old key (to create the new one), one for the new key's (to retire the old).
+    assert [r.purpose for r in requests] == ["session", "session"]
+    assert requests[1].not_before is not None
+
+
+def test_an_extra_key_is_named_and_deleted_only_when_agreed(
+    aws_env: AwsPaths, clock: FakeClock, fresh_user: SandboxUser
+) -> None:
+    from bootstrap.sandbox import backend
+
+    auth = set_up(aws_env, fresh_user, clock)
+    extra = str(backend.iam(fresh_user.account_id).create_access_key(fresh_user.name).access_key_id)
+    with pytest.raises(NeedsAnswer, match=f"--delete-extra-key {extra}"):
+        rotate(aws_env, clock, auth)
+    with pytest.raises(StateError, match=f"--delete-extra-key {extra}"):
+        rotate(aws_env, clock, auth, prompter=Answers(confirm=False))
+    assert extra in iam_keys(fresh_user)
+    rotate(aws_env, clock, auth, delete_extra_key=extra)
+    assert iam_keys(fresh_user) == [file_key(aws_env).access_key_id]
+
+
+def test_an_old_key_is_warned_about(aws_env: AwsPaths, clock: FakeClock, fresh_user: SandboxUser) -> None:
+    from bootstrap.sandbox import backend
+
+    auth = set_up(aws_env, fresh_user, clock)
+    for key in backend.iam(fresh_user.account_id).list_access_keys(fresh_user.name):
+        key.create_date = clock.now() - timedelta(days=200, minutes=1)
+    _, events = rotate(aws_env, clock, auth)
+    warnings = [n.text for n in events.of(onboarding.Note) if n.level == "warn"]
+    assert any("200 days old" in w for w in warnings)
+
+
+def test_a_deactivated_key_in_the_file_is_reported(
+    aws_env: AwsPaths, clock: FakeClock, fresh_user: SandboxUser
+) -> None:
+    from bootstrap.sandbox import backend
+
+    auth = set_up(aws_env, fresh_user, clock)
+    backend.iam(fresh_user.account_id).update_access_key(
+        fresh_user.name, fresh_user.one_time_key.access_key_id, "Inactive"
+    )
+    with pytest.raises(StateError, match="does not work"):
+        rotate(aws_env, clock, auth)
+
+
+def test_dry_run_changes_nothing(aws_env: AwsPaths, clock: FakeClock, fresh_user: SandboxUser) -> None:
+    auth = set_up(aws_env, fresh_user, clock)
+    before = aws_env.credentials.read_text()
+    result, _ = rotate(aws_env, clock, auth, dry_run=True)
+    assert result.dry_run
+    assert aws_env.credentials.read_text() == before
+    assert iam_keys(fresh_user) == [fresh_user.one_time_key.access_key_id]
+
+
+def test_cli_without_a_terminal_names_the_flag(aws_env: AwsPaths, clock: FakeClock, fresh_user: SandboxUser) -> None:
+    set_up(aws_env, fresh_user, clock, session=False)
+    result = cli("rotate-key", "--profile", NAME)
+    assert result.returncode == 5, result.output
+    assert "--token-code-command" in result.stderr
+    assert iam_keys(fresh_user) == [fresh_user.one_time_key.access_key_id]
+    assert stat.S_IMODE(aws_env.credentials.stat().st_mode) == 0o600
