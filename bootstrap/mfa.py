@@ -63,9 +63,10 @@ class CodeRequest:
 
     @property
     def label(self) -> str:
+        if self.purpose == "enable" and self.index == 1:
+            return "First MFA code from your authenticator app"
         if self.purpose == "enable":
-            which = "first" if self.index == 1 else "second (the next one, after it changes)"
-            return f"MFA code ({which}) from your authenticator app"
+            return "Second MFA code (the next one your app shows, once the first changes)"
         return "MFA code from your authenticator app"
 
 
@@ -192,6 +193,7 @@ def with_codes(
                 refuse(why)
                 continue
             codes.append(code)
+            problem = None
         try:
             result = call(codes)
         except AwsError as exc:

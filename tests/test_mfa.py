@@ -89,11 +89,12 @@ def test_a_code_used_for_the_device_is_refused_for_the_session() -> None:
 
 
 def test_not_six_digits_is_refused_before_aws_sees_it() -> None:
-    source = Scripted("12345", "123 456")
+    source = Scripted("12345", "123 456", "234567")
     got: list[Sequence[str]] = []
-    mfa.with_codes(source, "session", SERIAL, got.append, clock=FakeClock(T0), log=mfa.CodeLog())
-    assert got == [["123456"]]
+    mfa.with_codes(source, "enable", SERIAL, got.append, clock=FakeClock(T0), log=mfa.CodeLog(), count=2)
+    assert got == [["123456", "234567"]]
     assert "6 digits" in (source.requests[1].problem or "")
+    assert source.requests[2].problem is None  # a good answer clears the complaint
 
 
 def test_a_code_aws_refuses_is_asked_again_up_to_the_limit() -> None:

@@ -64,9 +64,12 @@ def test_onboarding_in_a_real_terminal(aws_env: AwsPaths, team: Path, fresh_user
         child.expect(r"seed \(type it into your app if you cannot scan\): ([A-Z2-7]+)")
         seed = child.match.group(1)
         totp, now = pyotp.TOTP(seed), time.time()
-        child.expect(r"MFA code \(first\)")
+        child.expect("First MFA code")
         child.sendline(totp.at(now - 30))
-        child.expect(r"MFA code \(second")
+        child.expect("Second MFA code")
+        child.sendline(totp.at(now - 30))  # the same code again: refused, and the reason shown
+        child.expect("already used; AWS accepts each code once")
+        child.expect("Second MFA code")
         child.sendline(totp.at(now))
         child.expect("MFA code from your authenticator app")
         child.sendline(totp.at(now + 30))
@@ -98,7 +101,7 @@ def test_ctrl_c_at_a_prompt_leaves_nothing_half_written(aws_env: AwsPaths, team:
         child.sendline(key.access_key_id)
         child.expect("One-time secret access key")
         child.sendline(key.secret_access_key)
-        child.expect(r"MFA code \(first\)")
+        child.expect("First MFA code")
         child.send("\x03")
         child.expect(pexpect.EOF)
     finally:
