@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from moto.iam.models import iam_backends
@@ -187,11 +188,18 @@ def role(account_id: str, arn: str) -> Any | None:
     return None
 
 
+@lru_cache(maxsize=1024)
+def _parse(document: str) -> dict[str, Any]:
+    # Parsed once per distinct text: the rules layer reads the same few documents on every request (read-only).
+    parsed: dict[str, Any] = json.loads(document)
+    return parsed
+
+
 def _documents(raw: Iterator[Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for doc in raw:
         if isinstance(doc, str):
-            out.append(json.loads(doc))
+            out.append(_parse(doc))
         elif isinstance(doc, dict):
             out.append(doc)
     return out
@@ -226,5 +234,6 @@ def role_policies(account_id: str, role_arn: str) -> list[dict[str, Any]]:
 
 
 def trust_policy(found_role: Any) -> dict[str, Any]:
+    """The role's trust policy, parsed (shared: do not change it)."""
     doc = found_role.assume_role_policy_document
-    return json.loads(doc) if isinstance(doc, str) else dict(doc)
+    return _parse(doc) if isinstance(doc, str) else dict(doc)
