@@ -172,6 +172,11 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _same(a: str, b: str) -> bool:
+    """Constant-time comparison of two strings (any characters a client may send)."""
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
 def _random(alphabet: str, length: int) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
@@ -238,7 +243,7 @@ class RulesLayer:
         now = self.clock()
         session = self._sessions.get(key_id)
         if session is not None:
-            if token is None or not hmac.compare_digest(token, session.token):
+            if token is None or not _same(token, session.token):
                 raise Refusal("InvalidClientTokenId", 403, BAD_TOKEN)
             if now >= session.expiration:
                 raise Refusal("ExpiredToken", 403, "The security token included in the request is expired")
@@ -262,7 +267,7 @@ class RulesLayer:
             arn = backend.user_arn(key.account_id, key.user_name)
             return Caller("user", key.account_id, arn, key.user_name, key.secret, None)
         role = backend.find_role_session(key.account_id, key_id)
-        if role is None or token is None or not hmac.compare_digest(token, role.token):
+        if role is None or token is None or not _same(token, role.token):
             raise Refusal("InvalidClientTokenId", 403, BAD_TOKEN)
         if now >= role.expiration.replace(tzinfo=role.expiration.tzinfo or UTC).timestamp():
             raise Refusal("ExpiredToken", 403, "The security token included in the request is expired")
@@ -288,7 +293,7 @@ class RulesLayer:
         signer = SigV4Auth(BotoCredentials(caller.name, caller.secret), service, region)
         canonical = signer.canonical_request(request)
         expected = signer.signature(signer.string_to_sign(request, canonical), request)
-        if not hmac.compare_digest(expected, given.group(1)):
+        if not _same(expected, given.group(1)):
             raise Refusal(
                 "SignatureDoesNotMatch",
                 403,
@@ -402,9 +407,7 @@ class RulesLayer:
             for window in (now - 2, now - 1, now):
                 if window in used or window + 1 in used:
                     continue
-                if hmac.compare_digest(totp.generate_otp(window), first) and hmac.compare_digest(
-                    totp.generate_otp(window + 1), second
-                ):
+                if _same(totp.generate_otp(window), first) and _same(totp.generate_otp(window + 1), second):
                     used.update((window, window + 1))
                     return
         raise Refusal("InvalidAuthenticationCode", 403, "Authentication code for device is not valid.")
@@ -422,7 +425,7 @@ class RulesLayer:
         with self._lock:
             used = self._used.setdefault(serial, set())
             for window in (now - 1, now, now + 1):
-                if hmac.compare_digest(totp.generate_otp(window), code):
+                if _same(totp.generate_otp(window), code):
                     if window in used:
                         break  # replayed: refused like a wrong code, as AWS does
                     used.add(window)
@@ -516,7 +519,7 @@ class RulesLayer:
         current = backend.password(caller.account_id, caller.name)
         if current is None:
             raise Refusal("NoSuchEntity", 404, f"Login Profile for User {caller.name} cannot be found.")
-        if not hmac.compare_digest(current, params.get("OldPassword", "")):
+        if not _same(current, params.get("OldPassword", "")):
             raise Refusal("AccessDenied", 403, "The old password is incorrect.")
         new = params.get("NewPassword", "")
         if not new:
