@@ -58,7 +58,7 @@ def get_session(sandbox: Sandbox, user: SandboxUser, mfa: Mfa | None = None, win
     return Credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"], creds["Expiration"])
 
 
-def assume(sandbox: Sandbox, creds: Credentials, account_env: str, kind: str, **extra: str) -> Credentials:
+def assume(sandbox: Sandbox, creds: Credentials, account_env: str, kind: str, **extra: Any) -> Credentials:
     arn = sandbox.accounts[account_env].role_arn(kind)
     got = sandbox.client("sts", creds).assume_role(RoleArn=arn, RoleSessionName="test", **extra)["Credentials"]
     return Credentials(got["AccessKeyId"], got["SecretAccessKey"], got["SessionToken"], got["Expiration"])
@@ -296,3 +296,14 @@ def test_session_outlives_the_key_that_minted_it(sandbox: Sandbox, fresh_user: S
     iam = sandbox.client("iam", session)
     iam.delete_access_key(AccessKeyId=fresh_user.one_time_key.access_key_id)
     assert sandbox.client("sts", session).get_caller_identity()["Arn"] == fresh_user.arn
+
+
+def test_role_sessions_expire_by_the_sandbox_clock(
+    sandbox: Sandbox, fresh_user: SandboxUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = get_session(sandbox, fresh_user, enrol(sandbox, fresh_user))
+    role = assume(sandbox, session, "DEV", "ADMIN", DurationSeconds=900)
+    later = time.time() + 901
+    monkeypatch.setattr(sandbox.layer, "clock", lambda: later)
+    code, status, _ = refused(lambda: sandbox.client("sts", role).get_caller_identity())
+    assert (code, status) == ("ExpiredToken", 403)

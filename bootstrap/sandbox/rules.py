@@ -189,7 +189,8 @@ class RulesLayer:
         self.clock = clock
         self._lock = threading.Lock()
         self._sessions: dict[str, _Session] = {}
-        self._role_mfa: dict[str, float | None] = {}  # assumed-role key id -> when MFA was proven
+        # assumed-role key id -> (when MFA was proven, expiry), both by ``clock``
+        self._role_sessions: dict[str, tuple[float | None, float]] = {}
         self._used: dict[str, set[int]] = {}  # serial -> TOTP windows already used
         self._key_accounts: dict[str, str] = {}  # key id -> account (a hint: the key is re-read every time)
 
@@ -269,10 +270,13 @@ class RulesLayer:
         role = backend.find_role_session(key.account_id, key_id)
         if role is None or token is None or not _same(token, role.token):
             raise Refusal("InvalidClientTokenId", 403, BAD_TOKEN)
-        if now >= role.expiration.replace(tzinfo=role.expiration.tzinfo or UTC).timestamp():
+        minted = self._role_sessions.get(key_id)
+        # expiry by this layer's clock (which tests may move), moto's own wall-clock expiry otherwise
+        expiration = minted[1] if minted else role.expiration.replace(tzinfo=role.expiration.tzinfo or UTC).timestamp()
+        if now >= expiration:
             raise Refusal("ExpiredToken", 403, "The security token included in the request is expired")
         name = role.role_arn.rsplit("/", 1)[-1]
-        mfa = self._role_mfa.get(key_id)
+        mfa = minted[0] if minted else None
         return Caller("role-session", key.account_id, role.arn, name, key.secret, mfa, role.role_arn)
 
     @staticmethod
@@ -507,8 +511,10 @@ class RulesLayer:
             token = re.search(r"<SessionToken>([^<]+)</SessionToken>", text)
             redact.register(secret.group(1) if secret else None, token.group(1) if token else None)
             if key is not None:
+                raw = params.get("DurationSeconds") or "3600"
+                expiry = self.clock() + (int(raw) if raw.isdigit() else 3600)
                 with self._lock:
-                    self._role_mfa[key.group(1)] = mfa_time
+                    self._role_sessions[key.group(1)] = (mfa_time, expiry)
         return [chunks]
 
     # --- IAM -----------------------------------------------------------------------------------------------------
