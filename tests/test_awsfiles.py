@@ -477,3 +477,11 @@ def test_the_diff_masks_secrets_by_key_and_by_value(paths: AwsPaths) -> None:
     assert CANARY_SECRET not in diff
     assert CANARY_SECRET_2 not in diff
     assert diff.startswith("--- /dev/null\n+++ ")
+
+
+def test_the_profile_view_is_botocores_own(tmp_path: Path) -> None:
+    text = MERGED + '\n[profile "quoted name"]\nregion = x\n[profile a b c]\nregion = y\n[preview]\nz = 1\n'
+    path = tmp_path / "config"
+    path.write_text(text)
+    assert awsfiles.profiles_view(text, None) == load_config(str(path))["profiles"]
+    assert awsfiles.botocore_parse(text, "config") == raw_config_parse(str(path))

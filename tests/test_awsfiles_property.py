@@ -195,3 +195,47 @@ def test_merging_never_changes_an_unmanaged_line(data: st.DataObject, kind: Kind
     # 4. a second merge changes no byte
     again = merge_detailed(result.text, rendered, kind, prune=prune, managed=result.created)
     assert again.text == result.text
+
+
+LINES = st.sampled_from(
+    [
+        "[a]\n", "[b]\n", "[profile  a]\n", "  [c]\n", "[d] trailing\n", "key = v\n", "Key=v2\n", "k2: x y\n",
+        "  nested = 1\n", "\tnested2 = 2\n", "    more\n", "# comment\n", "  # indented comment\n", "; semi\n",
+        "\n", "   \n", "garbage\n", "= no key\n", "s3 =\n", "region = eu-west-1 ; not a comment\n", "x =\r\n",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(lines=st.lists(LINES, max_size=25), final_newline=st.booleans())
+def test_the_scanner_reads_files_exactly_as_configparser_does(lines: list[str], final_newline: bool) -> None:
+    import configparser
+
+    from bootstrap.errors import InputError
+
+    text = "".join(lines)
+    if not final_newline:
+        text = text.rstrip("\n")
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read_string(text)
+        accepted = True
+    except configparser.Error:
+        accepted = False
+    try:
+        doc = awsfiles._parse(text, "config", "f")
+    except InputError:
+        assert not accepted
+        return
+    assert accepted
+    assert "".join(doc.top) == text  # lossless
+    assert [sec.name for _, sec in doc.sections] == parser.sections()
+    for _, sec in doc.sections:
+        ours = {opt.key: opt.value for opt, _ in sec.children if opt is not None}
+        assert ours == dict(parser.items(sec.name, raw=True))
+    # and configupdater, the reference for a lossless parse, cuts the same sections where it accepts the file
+    try:
+        reference = sections_of(text)
+    except configparser.Error:
+        return  # configupdater is stricter about indented comments: nothing to compare
+    assert list(reference.values()) == [[sec.text] for _, sec in doc.sections]
