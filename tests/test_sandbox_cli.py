@@ -87,6 +87,10 @@ def test_sandbox_keeps_a_directory_it_was_given(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / "box").stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "box" / "bob.mfa-seed").stat().st_mode) == 0o600
     assert (tmp_path / "box" / "env.sh").read_text().startswith("export AWS_ENDPOINT_URL=http://127.0.0.1:")
+    # render run in the workspace finds CONST.inc and the example templates side by side
+    assert {"CONST.inc", "aws-cli.config.tpl", "aws-cli.credentials.tpl"} <= {
+        p.name for p in (tmp_path / "box").iterdir()
+    }
 
 
 def test_sandbox_on_a_port_in_use_is_bad_input() -> None:

@@ -42,9 +42,8 @@ def sandbox(port: int, directory: Path | None) -> None:
         aws-iam-bootstrap sandbox --port 4566
         # in another terminal:
         source /tmp/aws-iam-bootstrap-sandbox-XXXX/env.sh
-        cd /tmp/aws-iam-bootstrap-sandbox-XXXX
-        aws-iam-bootstrap render --const-file CONST.inc --user alice \\
-            --access-key-id AKIA... --secret-access-key-stdin < alice.secret
+        cd /tmp/aws-iam-bootstrap-sandbox-XXXX     # CONST.inc and the example templates are here
+        aws-iam-bootstrap render --user alice --access-key-id AKIA... --secret-access-key-stdin < alice.secret
     """
     from bootstrap.sandbox.workspace import start_with_workspace
 
@@ -55,7 +54,7 @@ def sandbox(port: int, directory: Path | None) -> None:
         out(f"# To use it, run these lines in your shell (or: source {workspace.env_file}):")
         for line in workspace.shell_lines():
             out(line)
-        out(f"# The organisation (for --const-file): {workspace.const_file}")
+        out(f"# The organisation, for render (run it in that directory): {workspace.const_file}")
         for name, user in running.users.items():
             grants = "; ".join(
                 f"{', '.join(kinds)} on {running.accounts[env].name}" for env, kinds in user.grants.items()

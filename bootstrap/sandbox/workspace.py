@@ -17,6 +17,8 @@ from pathlib import Path
 from bootstrap.safewrite import private_dir, write_private
 from bootstrap.sandbox import Sandbox
 
+TEMPLATES = ("aws-cli.config.tpl", "aws-cli.credentials.tpl")
+
 # Ambient identity that would win over the throw-away files.
 CLEARED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
@@ -55,6 +57,13 @@ def prepare_workspace(sandbox: Sandbox, directory: Path | None = None) -> Worksp
             write_private(path, "", backup=False)
     const_file = root / "CONST.inc"
     write_private(const_file, sandbox.const_inc(), backup=False)
+    # The project's example templates fit the sandbox's organisation: next to CONST.inc, `render` run in this
+    # directory finds all three. (Only a source checkout has them; an installed wheel does not.)
+    checkout = Path(__file__).resolve().parents[2]
+    for template in TEMPLATES:
+        source = checkout / template
+        if source.is_file() and not (root / template).exists():
+            write_private(root / template, source.read_text(encoding="utf-8"), backup=False)
     secret_files: dict[str, Path] = {}
     seed_files: dict[str, Path] = {}
     for name, user in sandbox.users.items():
