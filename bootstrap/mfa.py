@@ -211,6 +211,11 @@ class PromptCodes:
     def __init__(self, prompter: Prompter) -> None:
         self.prompter = prompter
 
+    @property
+    def can_answer(self) -> bool:
+        """False when nobody is at a terminal to ask (the core then fails before creating anything)."""
+        return bool(getattr(self.prompter, "interactive", True))
+
     def __call__(self, request: CodeRequest) -> str:
         question = request.label
         if request.problem:

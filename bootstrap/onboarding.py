@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from bootstrap import aws, keys, mfa
 from bootstrap.clock import Clock, SystemClock
-from bootstrap.errors import AwsError, InputError, StateError
+from bootstrap.errors import AwsError, InputError, NeedsAnswer, StateError
 from bootstrap.model import Credentials
 
 if TYPE_CHECKING:
@@ -421,6 +421,15 @@ def onboard(
         try:
             identity = keys.caller_identity(key)
         except AwsError as exc:
+            if (
+                exc.code in keys.UNKNOWN_KEY_ERRORS
+                and state.one_time_key_deleted
+                and (key.access_key_id == state.one_time_key_id)
+            ):
+                raise StateError(
+                    f"the one-time key {key.access_key_id} was already replaced by your own key"
+                    f" {state.own_key_id} in [{long_term_profile}]: run `aws-iam-bootstrap onboard` without a key"
+                ) from None
             if exc.code in keys.UNKNOWN_KEY_ERRORS:
                 raise AwsError(
                     f"AWS does not accept key {key.access_key_id} ({exc.code}): it was mistyped, or IAM deactivated"
@@ -484,7 +493,7 @@ def onboard(
 
     # 6. Check the roles ------------------------------------------------------------------------------------
     with run.step(6):
-        checked = _check_roles(run, paths, name, session, user, dry)
+        checked = _check_roles(run, paths, name, session, user, dry, {role.arn for role in variables.roles})
 
     # 7. Console links, and tomorrow ------------------------------------------------------------------------
     with run.step(7):
@@ -576,6 +585,9 @@ def _ensure_mfa(
                 "warn",
             )
 
+    if not getattr(run.code_source, "can_answer", True):
+        # Asked now rather than after CreateVirtualMFADevice: a device nobody can enable would be left behind.
+        raise NeedsAnswer("two MFA codes to enable your new virtual MFA device", mfa.CODE_FLAG)
     names = [user] + [f"{user}-{n}" for n in range(2, MAX_DEVICE_NAMES + 1)]
     created: dict[str, Any] | None = None
     for device_name in names:
@@ -707,10 +719,13 @@ def _ensure_own_key(
 
 
 def _check_roles(
-    run: _Run, paths: AwsPaths, name: str, session: Credentials | None, user: str, dry: bool
+    run: _Run, paths: AwsPaths, name: str, session: Credentials | None, user: str, dry: bool, known: set[str]
 ) -> list[RoleChecked]:
-    """Assume every role profile that hangs off ``[name]`` with the MFA session; report which work."""
-    from bootstrap import awsfiles, sessions
+    """Assume every role profile that hangs off ``[name]`` with the MFA session; report which work.
+
+    ``known``: the role ARNs CONST.inc names (a refusal of one of them is its trust policy, not a missing role).
+    """
+    from bootstrap import awsfiles, sessions, verify
 
     profiles = awsfiles.load_profiles(paths)
     roles = sorted(
@@ -729,7 +744,8 @@ def _check_roles(
             identity = keys.caller_identity(creds)
             result = RoleChecked(6, profile, role_arn, True, identity.arn)
         except AwsError as exc:
-            result = RoleChecked(6, profile, role_arn, False, f"refused ({exc.code or 'error'})")
+            reason = verify.reason_for(exc.code, exc.action, role_known=role_arn in known or None)
+            result = RoleChecked(6, profile, role_arn, False, f"refused: {reason} ({exc.code or 'error'})")
         checked.append(result)
         run.emit(result)
     works = sum(1 for r in checked if r.ok)

@@ -161,6 +161,10 @@ def test_running_again_asks_nothing_and_creates_nothing(
     assert not events.of(onboarding.MfaDeviceCreated)
     assert iam_keys(fresh_user) == [first.key_id]
 
+    # The one-time key again, by habit: it is gone, and the error says what to do instead.
+    with pytest.raises(StateError, match=f"already replaced by your own key {first.key_id}"):
+        run(aws_env, team, clock, auth, key=fresh_user.one_time_key)
+
 
 def test_an_interruption_at_any_point_is_finished_by_the_next_run(
     aws_env: AwsPaths, team: Path, clock: FakeClock, sandbox: Sandbox, tmp_path: Path

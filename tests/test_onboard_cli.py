@@ -85,7 +85,7 @@ def test_onboarding_in_a_real_terminal(aws_env: AwsPaths, team: Path, fresh_user
     assert "▄▄▄▄▄" in shown  # the QR code, drawn in the terminal
     assert png.read_bytes().startswith(b"\x89PNG")
     assert "✓ example-dev_admin: arn:aws:sts::" in shown
-    assert "✗ example-prod_admin: refused (AccessDenied)" in shown
+    assert "✗ example-prod_admin: refused: not in the trust policy (AccessDenied)" in shown
     assert "aws-iam-bootstrap refresh" in shown
     own = file_key(aws_env)
     assert own is not None
@@ -134,6 +134,25 @@ def test_without_a_terminal_it_names_the_flag_instead_of_hanging(aws_env: AwsPat
     assert result.returncode == 5, result.output
     assert "--secret-access-key-stdin" in result.stderr
     assert not aws_env.credentials.exists()
+
+
+def test_without_a_code_command_it_stops_before_creating_a_device(
+    aws_env: AwsPaths, team: Path, fresh_user: SandboxUser
+) -> None:
+    from bootstrap.sandbox import backend
+
+    key = fresh_user.one_time_key
+    result = cli(
+        "onboard",
+        "--access-key-id",
+        key.access_key_id,
+        "--secret-access-key-stdin",
+        input=key.secret_access_key + "\n",
+        cwd=team,
+    )
+    assert result.returncode == 5, result.output
+    assert "pass --token-code-command" in result.stderr
+    assert not [s for s in backend.iam(fresh_user.account_id).virtual_mfa_devices if fresh_user.name in s]
 
 
 def test_dry_run_through_the_command(aws_env: AwsPaths, team: Path, fresh_user: SandboxUser) -> None:
