@@ -181,7 +181,7 @@ def _identity_label(arn: str) -> str:
 
 
 def _caller(credentials: Credentials, region: str | None) -> dict[str, Any]:
-    sts = aws.client("sts", credentials, region=region)
+    sts = sessions.client("sts", credentials, region=region)
     with aws.calling("sts:GetCallerIdentity"):
         return dict(sts.get_caller_identity())
 
@@ -194,7 +194,7 @@ def _key_age_warning(key: Credentials, callers: Sequence[Credentials], clock: Cl
     """
     for caller in (key, *callers):
         try:
-            iam = aws.client("iam", caller)
+            iam = sessions.client("iam", caller)
             with aws.calling("iam:ListAccessKeys"):
                 keys = iam.list_access_keys()["AccessKeyMetadata"]
         except AwsError:

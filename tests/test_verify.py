@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from bootstrap import verify
+from bootstrap import sessions, verify
+from bootstrap.model import Credentials
 from bootstrap.sessions import Codes
 from tests import daily_setup
 from tests.helpers import cli
@@ -213,11 +214,11 @@ def test_throttling_that_outlasts_the_retries_is_named(monkeypatch: pytest.Monke
     aws_env.credentials.write_text(
         "[ci]\naws_access_key_id = AKIAEXAMPLEEXAMPLE01\naws_secret_access_key = notarealsecretatall\n"
     )
-    client = aws.client("sts", region="eu-west-1")
+    client = aws.client("sts", Credentials("AKIAEXAMPLEEXAMPLE01", "notarealsecretatall"), region="eu-west-1")
     stubber = Stubber(client)
     stubber.add_client_error("get_caller_identity", service_error_code="Throttling", http_status_code=400)
     stubber.activate()
-    monkeypatch.setattr(aws, "client", lambda *args, **kwargs: client)
+    monkeypatch.setattr(sessions, "client", lambda *args, **kwargs: client)
 
     report = verify.verify(aws_env, Codes(), patterns=["ci"])
 

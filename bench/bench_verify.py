@@ -1,0 +1,147 @@
+"""`verify` over 100 role profiles in 100 sandbox accounts, against a shell loop of `aws sts get-caller-identity
+--profile P` (awscli from PyPI) over the same profiles, in one run, on the same sandbox.
+
+Both sides are separate processes talking HTTP to the sandbox (which runs on a thread of this process), as a user
+would run them. verify starts with no session in the credentials file, so it must ask for a code: the code comes
+from a --token-code-command that counts its runs, and exactly one run is expected. The shell loop then needs a
+session in the file (botocore asks per role otherwise), so `refresh` writes one (untimed), and verify is timed a
+second time with that session (no code).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+PROFILES = int(os.environ.get("BENCH_VERIFY_PROFILES", "100"))
+TARGET = 20.0
+NAME = "example-dev"
+
+
+def _run(argv: list[str], env: dict[str, str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False, timeout=3600)
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"{argv[:3]} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    return proc
+
+
+def main() -> str:
+    import pyotp
+
+    from bootstrap.sandbox import start_sandbox
+
+    bin_dir = Path(sys.executable).parent
+    tool, aws = str(bin_dir / "aws-iam-bootstrap"), str(bin_dir / "aws")
+    sandbox = start_sandbox()
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-verify-") as tmp_name:
+            tmp = Path(tmp_name)
+            setup_started = time.perf_counter()
+            user = sandbox.add_user("bench-verify", {})
+            iam: Any = sandbox.client("iam", user.one_time_key)
+            device = iam.create_virtual_mfa_device(VirtualMFADeviceName=user.name)["VirtualMFADevice"]
+            seed = device["Base32StringSeed"]
+            seed = seed.decode() if isinstance(seed, bytes) else seed
+            now = int(time.time()) // 30
+            totp = pyotp.TOTP(seed)
+            iam.enable_mfa_device(
+                UserName=user.name,
+                SerialNumber=device["SerialNumber"],
+                AuthenticationCode1=totp.at((now - 1) * 30),
+                AuthenticationCode2=totp.at(now * 30),
+            )
+            state = tmp / "used-windows.json"
+            state.write_text(json.dumps([now - 1, now]))
+            roles: list[tuple[str, str]] = []
+            for i in range(PROFILES):
+                account = sandbox.add_account(f"BENCHV{i}", name=f"bench-{i:03d}", kinds=("READ",))
+                sandbox.grant(user.name, account.env, ("READ",))
+                roles.append((f"{account.name}_read", account.role_arn("READ")))
+            setup_seconds = time.perf_counter() - setup_started
+
+            home = tmp / "home"
+            (home / ".aws").mkdir(parents=True)
+            config = [f"[profile {NAME}-long-term]", "region = eu-west-1", f"mfa_serial = {device['SerialNumber']}"]
+            config += ["", f"[profile {NAME}]", "region = eu-west-1"]
+            for profile, arn in roles:
+                config += ["", f"[profile {profile}]", "region = eu-west-1", f"role_arn = {arn}"]
+                config.append(f"source_profile = {NAME}")
+            (home / ".aws" / "config").write_text("\n".join(config) + "\n")
+            credentials = home / ".aws" / "credentials"
+            key = user.one_time_key
+            credentials.write_text(
+                f"[{NAME}-long-term]\naws_access_key_id = {key.access_key_id}\n"
+                f"aws_secret_access_key = {key.secret_access_key}\n"
+            )
+            credentials.chmod(0o600)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+            env.update(sandbox.environ())
+            env.update(HOME=str(home), AWS_EC2_METADATA_DISABLED="true")
+            count = tmp / "codes-asked"
+            pick = Path(__file__).resolve().parent.parent / "tests" / "daily_setup.py"
+            code_command = shlex.join([sys.executable, str(pick), seed, str(state), str(count)])
+            patterns = ["--profile", "bench-*"]
+
+            started = time.perf_counter()
+            cold = _run([tool, "verify", *patterns, "-o", "json", "--token-code-command", code_command], env)
+            cold_seconds = time.perf_counter() - started
+            cold_report = json.loads(cold.stdout)
+            codes_asked = int(count.read_text())
+
+            _run([tool, "refresh", "--token-code-command", code_command], env)
+            started = time.perf_counter()
+            warm = _run([tool, "verify", *patterns, "-o", "json"], env)
+            warm_seconds = time.perf_counter() - started
+            warm_report = json.loads(warm.stdout)
+
+            profile_list = tmp / "profiles.txt"
+            profile_list.write_text("\n".join(profile for profile, _ in roles) + "\n")
+            loop = (
+                'ok=0; while read -r p; do "$AWS" sts get-caller-identity --profile "$p" --output text >/dev/null '
+                '&& ok=$((ok+1)); done < "$LIST"; echo "$ok"'
+            )
+            started = time.perf_counter()
+            shell = _run(["bash", "-c", loop], {**env, "AWS": aws, "LIST": str(profile_list)})
+            shell_seconds = time.perf_counter() - started
+            shell_ok = int(shell.stdout.strip() or 0)
+    finally:
+        sandbox.stop()
+
+    speedup_cold = shell_seconds / cold_seconds
+    speedup_warm = shell_seconds / warm_seconds
+    verdict = "met" if min(speedup_cold, speedup_warm) >= TARGET and codes_asked == 1 else "NOT met"
+    return "\n".join(
+        [
+            "## verify: 100 role profiles in 100 accounts vs a shell loop of `aws sts get-caller-identity`",
+            "",
+            f"{PROFILES} role profiles, each in its own sandbox account (setup: {setup_seconds:.1f} s, untimed); "
+            f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs. Each side is "
+            "a separate process talking HTTP to the same sandbox.",
+            "",
+            "| run | profiles ok | MFA codes asked | seconds | per profile |",
+            "|---|---|---|---|---|",
+            f"| `verify` (no session yet: GetSessionToken + AssumeRole + GetCallerIdentity each) "
+            f"| {cold_report['checked'] - cold_report['failed']}/{PROFILES} | {codes_asked} "
+            f"| {cold_seconds:.2f} | {cold_seconds / PROFILES * 1000:.0f} ms |",
+            f"| `verify` (session in the file) | {warm_report['checked'] - warm_report['failed']}/{PROFILES} "
+            f"| {warm_report['codes_asked']} | {warm_seconds:.2f} | {warm_seconds / PROFILES * 1000:.0f} ms |",
+            f"| shell loop of `aws sts get-caller-identity --profile P` | {shell_ok}/{PROFILES} | 0 (session "
+            f"from `refresh`) | {shell_seconds:.2f} | {shell_seconds / PROFILES * 1000:.0f} ms |",
+            "",
+            f"Speed-up: {speedup_cold:.1f}x (cold), {speedup_warm:.1f}x (warm); target {TARGET:.0f}x and exactly "
+            f"one MFA code: **{verdict}**.",
+            "",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    print(main())
