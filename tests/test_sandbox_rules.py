@@ -307,3 +307,23 @@ def test_role_sessions_expire_by_the_sandbox_clock(
     monkeypatch.setattr(sandbox.layer, "clock", lambda: later)
     code, status, _ = refused(lambda: sandbox.client("sts", role).get_caller_identity())
     assert (code, status) == ("ExpiredToken", 403)
+
+
+def test_concurrent_role_checks_through_one_session(sandbox: Sandbox, fresh_user: SandboxUser) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    session = get_session(sandbox, fresh_user, enrol(sandbox, fresh_user))
+
+    def check(env_kind: tuple[str, str]) -> str:
+        try:
+            role = assume(sandbox, session, *env_kind)
+        except botocore.exceptions.ClientError as exc:
+            return str(exc.response["Error"]["Code"])
+        return str(sandbox.client("sts", role).get_caller_identity()["Account"])
+
+    wanted = [(env, kind) for env in ("DEV", "PROD") for kind in ("ADMIN", "OPS", "READ")] * 3
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(zip(wanted, pool.map(check, wanted), strict=True))
+    expected = {("DEV", "ADMIN"): sandbox.accounts["DEV"].id, ("PROD", "READ"): sandbox.accounts["PROD"].id}
+    for env_kind, outcome in outcomes:
+        assert outcome == expected.get(env_kind, "AccessDenied"), env_kind
