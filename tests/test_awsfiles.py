@@ -485,3 +485,35 @@ def test_the_profile_view_is_botocores_own(tmp_path: Path) -> None:
     path.write_text(text)
     assert awsfiles.profiles_view(text, None) == load_config(str(path))["profiles"]
     assert awsfiles.botocore_parse(text, "config") == raw_config_parse(str(path))
+
+
+def test_with_umask_000_and_a_symlinked_credentials_file_everything_stays_private(
+    tmp_path: Path, paths: AwsPaths
+) -> None:
+    dotfiles = tmp_path / "dotfiles"
+    dotfiles.mkdir()
+    real = dotfiles / "credentials"
+    real.write_text("# synced by my dotfiles\n[personal]\naws_access_key_id = AKIAPERSONAL0000001\n")
+    real.chmod(0o644)
+    paths.credentials.parent.mkdir(parents=True)
+    paths.credentials.symlink_to(real)
+    old = os.umask(0)
+    try:
+        awsfiles.apply_rendered(paths, RENDERED, CREDENTIALS)
+        awsfiles.set_profile(
+            paths,
+            "credentials",
+            "example-dev",
+            {"aws_access_key_id": "AKIASESSION000000042", "aws_secret_access_key": CANARY_SECRET_2},
+        )
+    finally:
+        os.umask(old)
+
+    assert paths.credentials.is_symlink()
+    assert paths.credentials.resolve() == real.resolve()
+    assert real.read_text().startswith("# synced by my dotfiles\n[personal]\n")
+    for path in (real, paths.config, awsfiles.state_path(paths.credentials), *safewrite.backups(real)):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    env = aws_env(paths)
+    listing = aws_cli("configure", "list", "--profile", "example-dev", env=env).stdout
+    assert "0042" in listing
