@@ -101,7 +101,8 @@ class FileChange:
 
     @property
     def changed(self) -> bool:
-        return self.before != self.after
+        # a missing file that would be written empty is left missing
+        return (self.before or "") != self.after
 
     def diff(self) -> str:
         """A unified diff of the change, every line masked (secret keys by name, known secrets by value)."""

@@ -517,3 +517,11 @@ def test_with_umask_000_and_a_symlinked_credentials_file_everything_stays_privat
     env = aws_env(paths)
     listing = aws_cli("configure", "list", "--profile", "example-dev", env=env).stdout
     assert "0042" in listing
+
+
+def test_an_empty_rendered_credentials_file_is_not_created(paths: AwsPaths) -> None:
+    config, credentials = awsfiles.apply_rendered(paths, RENDERED, "")
+    assert config.changed
+    assert not credentials.changed
+    assert paths.config.exists()
+    assert not paths.credentials.exists()
