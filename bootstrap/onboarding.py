@@ -841,6 +841,12 @@ def rotate_key(
                 run.note(3, f"rolled back key {other.key_id}: an interrupted rotation created it, never wrote it")
                 key_list = [k for k in key_list if k.key_id != other.key_id]
         run.done(3, ", ".join(f"{k.key_id} ({k.status.lower()})" for k in key_list))
+        if old_to_retire is None and state.old_key_id and current.access_key_id != state.old_key_id:
+            # The file holds the key of an earlier rotation and its old key is gone: that rotation had finished
+            # (it stopped before forgetting its progress). Doing another now would rotate twice.
+            store.remove()
+            run.note(3, f"an earlier rotation to {current.access_key_id} had already finished")
+            return RotateResult(name, user, state.old_key_id, current.access_key_id, dry_run)
 
     new_key_id: str | None
     if old_to_retire is not None:

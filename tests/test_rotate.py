@@ -125,6 +125,9 @@ def test_stopped_at_any_point_a_working_key_remains_and_the_next_run_converges(
         assert iam_keys(user) == [file_key(paths).access_key_id], point
         assert keys.works(file_key(paths)) is not None, point
         assert result.new_key_id == file_key(paths).access_key_id
+        if point < len(points):  # stopped before the end: the rerun finishes that rotation, never a second one
+            assert result.old_key_id == user.one_time_key.access_key_id, point
+        assert not (onboarding.state_dir(paths) / f"rotate-{NAME}.json").exists(), point
 
 
 def test_a_failed_write_rolls_the_new_key_back(
