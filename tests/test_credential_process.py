@@ -99,6 +99,13 @@ def test_botocore_and_the_aws_cli_get_twelve_roles_in_three_accounts_with_one_co
         assert json.loads(shown.stdout)["Account"] == arn.split(":")[4]
 
     assert count.read_text() == "1"
+    # verify checks the same layout through the same cache: every role works, and no new code.
+    checked = cli("verify", "--profile", "*_*", "-o", "json", cwd=tmp_path)
+    report = json.loads(checked.stdout)
+    assert checked.returncode == 0, checked.stdout
+    assert report["checked"] == 12
+    assert report["codes_asked"] == 0
+    assert count.read_text() == "1"
     cache_dir = Path(os.environ["HOME"]) / CACHE
     (cached,) = cache_dir.glob("*.json")
     assert stat.S_IMODE(cache_dir.stat().st_mode) == 0o700

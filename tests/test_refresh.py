@@ -222,3 +222,18 @@ def test_the_code_is_asked_in_a_real_terminal(
     assert child.exitstatus == 0, child.before
     assert "renewed" in (child.before or "")
     assert awsfiles.load_profiles(aws_env)[eng.name]["aws_session_token"]
+
+
+def test_a_wrong_code_is_refused_and_nothing_is_written(
+    sandbox: Sandbox, aws_env: AwsPaths, fresh_user: SandboxUser, tmp_path: Path
+) -> None:
+    eng = daily_setup.engineer(sandbox, fresh_user, tmp_path)
+    daily_setup.write_files(aws_env, eng, [])
+    before = aws_env.credentials.read_text()
+    wrong = f"{(int(eng.device.totp.now()) + 1) % 1_000_000:06d}"
+
+    run = cli("refresh", "--token-code", wrong)
+
+    assert run.returncode == 3
+    assert "sts:GetSessionToken was refused by AWS (AccessDenied)" in run.stderr
+    assert aws_env.credentials.read_text() == before

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pexpect
 import pytest
 
 from bootstrap import sessions, verify
 from bootstrap.model import Credentials
 from bootstrap.sessions import Codes
 from tests import daily_setup
-from tests.helpers import cli
+from tests.helpers import BIN, cli, record
 from tests.test_credential_process import const_inc
 
 if TYPE_CHECKING:
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.slow
 
 GHOST = "example-dev_ghost"
+NO_MFA = "dev-admin-without-mfa"
+DELETED = "old-key"
 
 
 def alices_day(
@@ -35,6 +39,13 @@ def alices_day(
     roles = daily_setup.role_profiles([dev, prod])
     roles.append((GHOST, f"arn:aws:iam::{dev.id}:role/infra-GhostR-DOESNOTEXIST"))
     daily_setup.write_files(aws_env, eng, roles, credentials_extra=credentials_extra)
+    # Two mistakes people make: a role straight from the long-term key (no MFA), and a key that was deleted.
+    with aws_env.config.open("a") as config:
+        config.write(f"\n[profile {NO_MFA}]\nrole_arn = {dev.role_arn('ADMIN')}\nsource_profile = {eng.long_term}\n")
+    with aws_env.credentials.open("a") as credentials:
+        credentials.write(
+            f"\n[{DELETED}]\naws_access_key_id = AKIADELETEDDELETED01\naws_secret_access_key = {'x' * 40}\n"
+        )
     (tmp_path / "CONST.inc").write_text(const_inc(sandbox, [dev, prod]))
     return eng
 
@@ -76,9 +87,13 @@ def test_alices_profiles_one_code_and_a_reason_for_each_refusal(
     assert rows["default"]["result"] == "skipped"
     assert rows["example-dev_admin"]["session_remaining"] > 11 * 3600
     assert all(row["seconds"] >= 0 for row in rows.values())
+    no_mfa = rows[NO_MFA]
+    assert (no_mfa["error_code"], no_mfa["reason"]) == ("AccessDenied", "MFA required: the source has no MFA session")
+    deleted = rows[DELETED]
+    assert (deleted["error_code"], deleted["reason"]) == ("InvalidClientTokenId", "invalid or deactivated access key")
     no_session = rows[eng.name]
     assert (no_session["result"], no_session["reason"]) == ("failed", "no session yet: run `aws-iam-bootstrap refresh`")
-    assert report["failed"] == 6
+    assert report["failed"] == 8
 
 
 def test_the_table_and_a_valid_session_means_no_code(
@@ -91,7 +106,7 @@ def test_the_table_and_a_valid_session_means_no_code(
     run = cli("verify", cwd=tmp_path, input="")
 
     assert run.returncode == 1, run.stderr
-    assert "Error: 5 of 10 profiles failed" in run.stderr
+    assert "Error: 7 of 12 profiles failed" in run.stderr
     lines = run.stdout.splitlines()
     (prod_admin,) = [line for line in lines if "example-prod_admin" in line]
     assert "FAILED" in prod_admin
@@ -228,3 +243,30 @@ def test_throttling_that_outlasts_the_retries_is_named(monkeypatch: pytest.Monke
         "Throttling",
         "throttled by AWS, still after retries",
     )
+
+
+def test_the_code_is_asked_once_in_a_real_terminal(
+    sandbox: Sandbox, aws_env: AwsPaths, fresh_user: SandboxUser, tmp_path: Path
+) -> None:
+    eng = alices_day(sandbox, aws_env, fresh_user, tmp_path)
+    child = pexpect.spawn(
+        str(BIN / "aws-iam-bootstrap"),
+        ["verify", "-p", "example-*"],
+        env=dict(os.environ),
+        cwd=str(tmp_path),
+        encoding="utf-8",
+        timeout=90,
+        dimensions=(50, 220),
+    )
+    try:
+        child.expect(f"MFA code for {eng.device.serial}")
+        child.sendline(eng.device.code())
+        child.expect(pexpect.EOF)
+    finally:
+        record(child.before or "")
+        child.close()
+    assert child.exitstatus == 1
+    shown = child.before or ""
+    assert shown.count("MFA code for") == 0  # asked once: only the prompt matched above
+    assert "not in the trust policy" in shown
+    assert "1 MFA code(s) asked" in shown

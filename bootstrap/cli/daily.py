@@ -259,6 +259,8 @@ def exec_(
         proc = subprocess.run(list(command), env=sessions.child_environ(os.environ, temporary), check=False)
     except FileNotFoundError:
         raise InputError(f"command not found: {command[0]}") from None
+    except OSError as exc:
+        raise InputError(f"cannot run {command[0]}: {exc.strerror}") from None
     except KeyboardInterrupt:
         sys.exit(130)
     sys.exit(proc.returncode if proc.returncode >= 0 else 128 - proc.returncode)
@@ -333,12 +335,13 @@ def verify(
     if output == "json":
         out(json.dumps(report.as_json(), indent=2))
     else:
-        _print_table(report)
+        print_report(report)
     if not report.ok:
         raise CheckFailed(f"{len(report.failed)} of {len(report.checks)} profiles failed")
 
 
-def _print_table(report: Any) -> None:
+def print_report(report: Any) -> None:
+    """Print a ``verify.VerifyReport`` as the table `verify` shows (also used by `demo`)."""
     import shutil
 
     from rich.console import Console
