@@ -218,3 +218,40 @@ def test_cli_without_a_terminal_names_the_flag(aws_env: AwsPaths, clock: FakeClo
     assert "--token-code-command" in result.stderr
     assert iam_keys(fresh_user) == [fresh_user.one_time_key.access_key_id]
     assert stat.S_IMODE(aws_env.credentials.stat().st_mode) == 0o600
+
+
+def test_rotate_in_a_real_terminal(aws_env: AwsPaths, fresh_user: SandboxUser) -> None:
+    """Real clock (the sandbox's too): the two codes typed are of the current and the next window."""
+    import io
+    import os
+    import time
+
+    import pexpect
+    import pyotp
+
+    from bootstrap.sandbox import backend
+    from tests.helpers import BIN, record
+
+    set_up(aws_env, fresh_user, FakeClock(datetime.now(UTC)), session=False)
+    serial = f"arn:aws:iam::{fresh_user.account_id}:mfa/{fresh_user.name}"
+    seed = backend.mfa_seed(serial)
+    assert seed is not None
+    totp, now = pyotp.TOTP(seed), time.time()
+    screen = io.StringIO()
+    child = pexpect.spawn(
+        str(BIN / "aws-iam-bootstrap"), ["rotate-key"], env=dict(os.environ), encoding="utf-8", timeout=90
+    )
+    child.logfile_read = screen
+    try:
+        child.expect("MFA code from your authenticator app")
+        child.sendline(totp.at(now))
+        child.expect("MFA code from your authenticator app")
+        child.sendline(totp.at(now + 30))
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+        record(screen.getvalue())
+    assert child.exitstatus == 0, screen.getvalue()[-2000:]
+    new = file_key(aws_env)
+    assert f"Rotated: {fresh_user.one_time_key.access_key_id} -> {new.access_key_id}" in screen.getvalue()
+    assert iam_keys(fresh_user) == [new.access_key_id]

@@ -1,7 +1,7 @@
 """Commands: onboard (a one-time key becomes your own key behind MFA), rotate-key (replace your key safely).
 
 Only click and the small errors/output modules are imported here; the core (and boto3) is imported inside each
-command. The core reports steps as events; ``_Printer`` shows them.
+command. The core reports steps as events; ``StepPrinter`` shows them.
 """
 
 from __future__ import annotations
@@ -47,8 +47,11 @@ _duration = click.option(
 )
 
 
-class _Printer:
-    """Shows the core's step events: a heading per step, its result, notes, the QR code, role results."""
+class StepPrinter:
+    """Shows the core's step events: a heading per step, its result, notes, the QR code, role results.
+
+    Public so that ``demo`` narrates an onboarding exactly as ``onboard`` shows it.
+    """
 
     def __init__(self, steps: int) -> None:
         self.steps = steps
@@ -199,7 +202,7 @@ def onboard(
             options,
             prompter,
             _code_source(token_code_command, prompter, clock),
-            _Printer(len(onboarding.ONBOARD_STEPS)),
+            StepPrinter(len(onboarding.ONBOARD_STEPS)),
             clock=clock,
         )
     except KeyboardInterrupt:
@@ -250,7 +253,7 @@ def rotate_key(
             aws_paths(),
             prompter,
             _code_source(token_code_command, prompter, clock),
-            _Printer(len(onboarding.ROTATE_STEPS)),
+            StepPrinter(len(onboarding.ROTATE_STEPS)),
             profile=profile,
             environ=os.environ,
             delete_extra_key=delete_extra_key,
