@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import configparser
 import contextlib
+import dataclasses
 import difflib
 import json
 import os
@@ -344,6 +345,18 @@ def merge_detailed(
     rendered_name: str | None = None,
 ) -> MergeResult:
     """``merge``, also saying what changed; ``*_name`` label parse errors (e.g. the file's path)."""
+    if existing is not None and _is_crlf(existing):
+        # a file with Windows line ends keeps them, on the lines we write too
+        result = merge_detailed(
+            existing.replace("\r\n", "\n"),
+            rendered.replace("\r\n", "\n"),
+            kind,
+            prune=prune,
+            managed=managed,
+            existing_name=existing_name,
+            rendered_name=rendered_name,
+        )
+        return dataclasses.replace(result, text=result.text.replace("\n", "\r\n"))
     managed_keys = frozenset(managed)
     new = _parse(rendered, kind, rendered_name or f"the rendered {kind} text")
     wanted: dict[str, _Sec] = {}
@@ -410,6 +423,10 @@ def merge_detailed(
     present = {k for k in index if not (prune and k in managed_keys and k not in rendered_keys)}
     created = frozenset((managed_keys & present) | {k for k in wanted if k not in index})
     return MergeResult(text, tuple(added), tuple(updated), tuple(removed), created, rendered_keys)
+
+
+def _is_crlf(text: str) -> bool:
+    return "\r\n" in text and text.count("\r\n") == text.count("\n")
 
 
 def _same_value(old: str | None, new: str | None) -> bool:
@@ -780,9 +797,12 @@ def set_profile(
 def _set_in_text(
     before: str | None, kind: Kind, profile: str, values: Mapping[str, str | None], name: str
 ) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    text = before or ""
+    if _is_crlf(text):
+        after, added, updated = _set_in_text(text.replace("\r\n", "\n"), kind, profile, values, name)
+        return after.replace("\n", "\r\n"), added, updated
     options = [_Opt(key.lower(), f"{key} = {value}\n", value) for key, value in values.items() if value is not None]
     delete = [key.lower() for key, value in values.items() if value is None]
-    text = before or ""
     doc = _parse(text, kind, name)
     key = f"profile {profile}"  # section_key of the header we would write, in either file
     matches = [(i, sec) for i, sec in doc.sections if sec.key == key]

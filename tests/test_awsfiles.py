@@ -525,3 +525,10 @@ def test_an_empty_rendered_credentials_file_is_not_created(paths: AwsPaths) -> N
     assert not credentials.changed
     assert paths.config.exists()
     assert not paths.credentials.exists()
+
+
+def test_a_file_with_windows_line_ends_keeps_them() -> None:
+    existing = HAND_KEPT.replace("\n", "\r\n")
+    merged = merge(existing, RENDERED, "config")
+    assert merged == MERGED.replace("\n", "\r\n")
+    assert merge(merged, RENDERED, "config") == merged
