@@ -239,3 +239,38 @@ def test_the_scanner_reads_files_exactly_as_configparser_does(lines: list[str], 
     except configparser.Error:
         return  # configupdater is stricter about indented comments: nothing to compare
     assert list(reference.values()) == [[sec.text] for _, sec in doc.sections]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.data(),
+    kind=st.sampled_from(["config", "credentials"]),
+    profile=st.sampled_from(NAMES),
+    values=st.dictionaries(KEYS, st.one_of(st.none(), VALUES.filter(lambda v: v == v.strip())), max_size=4),
+)
+def test_set_profile_changes_only_the_keys_it_was_given(
+    data: st.DataObject, kind: Kind, profile: str, values: dict[str, str | None]
+) -> None:
+    existing, user_sections = data.draw(user_file(kind))
+    before_view = view(existing, kind)
+    key = f"profile {profile}"
+
+    after, _, _ = awsfiles._set_in_text(existing, kind, profile, values, "f")
+
+    after_sections = sections_of(after)
+    for sec in user_sections:
+        if sec.key != key:
+            raw = sections_of(existing)[sec.header][0]
+            assert line_end(after_sections[sec.header][0]) in (line_end(raw), line_end(raw) + "\n")
+    after_view = view(after, kind)
+    expected = dict(before_view.get(key, {}))
+    for option, value in values.items():
+        if value is None:
+            expected.pop(option, None)
+        else:
+            expected[option] = value
+    if expected or key in before_view:
+        assert after_view[key] == expected
+    else:
+        assert key not in after_view
+    assert awsfiles._set_in_text(after, kind, profile, values, "f")[0] == after  # setting again changes nothing
