@@ -804,6 +804,9 @@ def rotate_key(
         run.done(1, f"{current.access_key_id} of {identity.arn}")
 
     with run.step(2):
+        if lt.mfa_serial is not None and not dry_run and not getattr(code_source, "can_answer", True):
+            # The new key's own MFA session needs a code: refuse now, not with two keys in IAM.
+            raise NeedsAnswer("an MFA code (for a session of the new key)", mfa.CODE_FLAG)
         session_key_id: str | None = None
         if lt.mfa_serial is None:
             session = current

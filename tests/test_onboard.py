@@ -20,7 +20,7 @@ from bootstrap import keys, mfa, onboarding
 from bootstrap.errors import AwsError, CheckFailed, InputError, NeedsAnswer, StateError
 from bootstrap.model import Credentials
 from bootstrap.prompts import NoPrompter
-from tests.helpers import aws_cli
+from tests.helpers import aws_cli, cli
 from tests.test_onboard_support import Events, FakeClock, team_dir
 
 if TYPE_CHECKING:
@@ -137,6 +137,10 @@ def test_onboard_takes_a_one_time_key_to_working_profiles(
     answer = json.loads(aws_cli("sts", "get-caller-identity", "--profile", "example-dev_admin").stdout)
     assert answer["Arn"].endswith(f"/{fresh_user.name}")
     assert ":assumed-role/infra-AdminR-" in answer["Arn"]
+    # Tomorrow morning: `refresh` (the next code) renews the session from the key onboard left.
+    assert result.mfa_serial is not None
+    renewed = cli("refresh", "--force", "--token-code", auth(result.mfa_serial))
+    assert renewed.returncode == 0, renewed.output
     # The progress file is private and holds no secret.
     state_file = onboarding.state_dir(aws_env) / f"onboard-{NAME}.json"
     assert stat.S_IMODE(state_file.stat().st_mode) == 0o600

@@ -211,8 +211,11 @@ def test_dry_run_changes_nothing(aws_env: AwsPaths, clock: FakeClock, fresh_user
     assert iam_keys(fresh_user) == [fresh_user.one_time_key.access_key_id]
 
 
-def test_cli_without_a_terminal_names_the_flag(aws_env: AwsPaths, clock: FakeClock, fresh_user: SandboxUser) -> None:
-    set_up(aws_env, fresh_user, clock, session=False)
+@pytest.mark.parametrize("session", [False, True], ids=["no-session", "valid-session"])
+def test_cli_without_a_terminal_names_the_flag_before_changing_anything(
+    aws_env: AwsPaths, clock: FakeClock, fresh_user: SandboxUser, session: bool
+) -> None:
+    set_up(aws_env, fresh_user, clock, session=session)
     result = cli("rotate-key", "--profile", NAME)
     assert result.returncode == 5, result.output
     assert "--token-code-command" in result.stderr

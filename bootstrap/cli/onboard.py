@@ -26,6 +26,8 @@ _FILE = click.Path(path_type=Path, dir_okay=False)
 _token_code_command = click.option(
     "--token-code-command",
     metavar="CMD",
+    envvar="AWS_IAM_BOOTSTRAP_TOKEN_CODE_COMMAND",
+    show_envvar=True,
     help="A command printing the current MFA code on its first line (e.g. a password manager's otp command); "
     "run without a shell, again for each code (waiting for the next 30-second window when needed).",
 )
