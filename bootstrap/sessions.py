@@ -536,6 +536,7 @@ class SourceSessions:
         self.clock = clock or SystemClock()
         self._by_serial: dict[str, Credentials] = {}
         self._by_profile: dict[str, Resolved] = {}
+        self._resolving: set[str] = set()
         self._lock = threading.RLock()
 
     def mfa_session(
@@ -561,10 +562,29 @@ class SourceSessions:
         return left is None or left > self.min_ttl
 
     def source(self, name: str) -> Resolved:
-        """The credentials of a (non-role) profile: its valid session, its key, or a new MFA session."""
+        """The credentials of a source profile: its valid session, its key, a new MFA session, or (role chaining)
+        its role assumed from its own source."""
         with self._lock:
             if name not in self._by_profile:
-                self._by_profile[name] = self._resolve(name)
+                if name in self._resolving:
+                    raise InputError(f"profile {name!r}: its source_profile chain loops back to it")
+                self._resolving.add(name)
+                try:
+                    settings = self.profiles.get(name, {})
+                    if settings.get("role_arn"):
+                        base = self.role_base(name, settings)
+                        role = assume_role(
+                            base.credentials,
+                            str(settings["role_arn"]),
+                            session_name=role_session_name(settings),
+                            external_id=settings.get("external_id"),
+                            region=str(settings["region"]) if settings.get("region") else None,
+                        )
+                        self._by_profile[name] = Resolved(role, base.mfa)
+                    else:
+                        self._by_profile[name] = self._resolve(name)
+                finally:
+                    self._resolving.discard(name)
             return self._by_profile[name]
 
     def _resolve(self, name: str) -> Resolved:
@@ -610,7 +630,9 @@ class SourceSessions:
         source = settings.get("source_profile")
         if not source:
             raise InputError(f"role profile {profile!r} has no source_profile (credential_source is not supported)")
-        base = self.source(str(source))
+        own_key = read_static(settings) if source == profile else None
+        # botocore's special case: a role profile naming itself as source uses its own key.
+        base = Resolved(own_key, False) if own_key is not None else self.source(str(source))
         role_serial = settings.get("mfa_serial")
         if role_serial and not base.mfa and not base.credentials.is_temporary:
             region = settings.get("region")

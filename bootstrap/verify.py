@@ -304,6 +304,8 @@ class _Checker:
                     "",
                     reason="no session yet: run `aws-iam-bootstrap refresh`",
                 )
+            if settings.get("sso_session") or settings.get("sso_start_url"):
+                return ProfileCheck(profile, kind, "skipped", reason="IAM Identity Center (SSO) profile: not checked")
             return ProfileCheck(profile, kind, "skipped", reason="no credentials in this profile")
         if kind == "role":
             return self._check_role(profile, settings, region)
@@ -343,6 +345,15 @@ class _Checker:
     def _check_role(self, profile: str, settings: Mapping[str, Any], region: str | None) -> ProfileCheck:
         role_arn = str(settings["role_arn"])
         source = str(settings.get("source_profile") or "")
+        if not source and settings.get("credential_source"):
+            # Credentials of the machine it runs on (EC2, ECS, environment): not this machine's to check.
+            return ProfileCheck(
+                profile,
+                "role",
+                "skipped",
+                role=_role_name(role_arn),
+                reason=f"credential_source = {settings['credential_source']}: not checked here",
+            )
         if profile in self.source_errors:
             raise self.source_errors[profile]
         base = self.sources.role_base(profile, settings)
@@ -440,6 +451,8 @@ def verify(
         settings = profiles[name]
         kind = classify(settings)
         if kind not in {"role", "process"}:
+            continue
+        if kind == "role" and not settings.get("source_profile"):
             continue
         source = str(settings.get("source_profile") or "") if kind == "role" else name
         key = f"{source}\0{settings.get('mfa_serial') or ''}"

@@ -270,3 +270,28 @@ def test_the_code_is_asked_once_in_a_real_terminal(
     assert shown.count("MFA code for") == 0  # asked once: only the prompt matched above
     assert "not in the trust policy" in shown
     assert "1 MFA code(s) asked" in shown
+
+
+def test_role_chains_are_followed_and_machine_or_sso_profiles_skipped(
+    sandbox: Sandbox, aws_env: AwsPaths, fresh_user: SandboxUser, tmp_path: Path
+) -> None:
+    eng = alices_day(sandbox, aws_env, fresh_user, tmp_path)
+    prod, dev = sandbox.accounts["PROD"], sandbox.accounts["DEV"]
+    with aws_env.config.open("a") as config:
+        config.write(
+            # From the dev ADMIN role on to prod READ: that trust names people, not roles, so it refuses.
+            f"\n[profile chained]\nrole_arn = {prod.role_arn('READ')}\nsource_profile = example-dev_admin\n"
+            f"\n[profile on-ec2]\nrole_arn = {dev.role_arn('READ')}\ncredential_source = Ec2InstanceMetadata\n"
+            "\n[profile sso]\nsso_session = corp\nsso_account_id = 345678901234\nsso_role_name = Admin\n"
+        )
+
+    report = verify.verify(aws_env, Codes(token_code=eng.device.code()), patterns=["chained", "on-ec2", "sso"])
+
+    rows = {check.profile: check for check in report.checks}
+    assert (rows["chained"].result, rows["chained"].reason) == (
+        "failed",
+        "not in the trust policy (or the role does not exist)",
+    )
+    assert rows["chained"].account_id == prod.id
+    assert (rows["on-ec2"].result, rows["sso"].result) == ("skipped", "skipped")
+    assert report.codes_asked == 1
