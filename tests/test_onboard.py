@@ -115,6 +115,13 @@ def file_key(paths: AwsPaths) -> Credentials | None:
 def test_onboard_takes_a_one_time_key_to_working_profiles(
     aws_env: AwsPaths, team: Path, clock: FakeClock, fresh_user: SandboxUser
 ) -> None:
+    from bootstrap.sandbox import backend, policy_document
+
+    # Nothing but the two groups' policies, as the sandbox enforces them: no more privilege than an engineer has.
+    assert backend.user_policies(fresh_user.account_id, fresh_user.name) == [
+        policy_document("assume-role-group"),
+        policy_document("manage-own-user-group"),
+    ]
     auth = mfa.Authenticator(clock)
     result, events = run(aws_env, team, clock, auth, key=fresh_user.one_time_key)
 
