@@ -17,6 +17,7 @@ Re-running after any interruption continues where it stopped. What makes that sa
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field, fields
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 LONG_TERM_SUFFIX = "-long-term"
 SESSION_MIN_TTL = timedelta(minutes=15)
 STATE_VERSION = 1
+_KEY_ID = re.compile(r"^[A-Z0-9]{16,128}$")
 MAX_DEVICE_NAMES = 5  # alice, alice-2, ... when an unenabled device of an earlier run cannot be deleted
 
 ONBOARD_STEPS = {
@@ -418,6 +420,8 @@ def onboard(
             key_id = prompter.text("One-time access key id", "--access-key-id")
             secret = prompter.secret("One-time secret access key", "--secret-access-key-stdin")
             key = Credentials(key_id.strip(), secret.strip())
+        if not _KEY_ID.match(key.access_key_id):
+            raise InputError(f"{key.access_key_id!r} is not an access key id (like AKIA followed by 16 characters)")
         try:
             identity = keys.caller_identity(key)
         except AwsError as exc:

@@ -349,6 +349,18 @@ def test_a_key_iam_deactivated_is_refused_with_the_reason(
     assert caught.value.exit_code == 3
 
 
+def test_a_mistyped_key_is_refused_before_anything_is_done(
+    aws_env: AwsPaths, team: Path, clock: FakeClock, fresh_user: SandboxUser
+) -> None:
+    auth = mfa.Authenticator(clock)
+    with pytest.raises(InputError, match="is not an access key id"):
+        run(aws_env, team, clock, auth, key=Credentials("akia-typo", fresh_user.one_time_key.secret_access_key))
+    wrong_secret = Credentials(fresh_user.one_time_key.access_key_id, "x" * 40)
+    with pytest.raises(AwsError, match=r"\(SignatureDoesNotMatch\): it was mistyped"):
+        run(aws_env, team, clock, auth, key=wrong_secret)
+    assert not onboarding.state_dir(aws_env).exists()
+
+
 def test_the_users_account_of_const_inc_is_enforced(
     aws_env: AwsPaths, clock: FakeClock, fresh_user: SandboxUser, sandbox: Sandbox, tmp_path: Path
 ) -> None:
