@@ -359,13 +359,18 @@ def refresh(
 
 def run_code_command(command: str, *, timeout: float = 120) -> str:
     """The code printed (first line of stdout) by ``command``, run without a shell (e.g. a password manager)."""
-    argv = shlex.split(command)
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise InputError(f"--token-code-command cannot be split into words: {exc}") from None
     if not argv:
         raise InputError("--token-code-command is empty")
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
     except FileNotFoundError:
         raise InputError(f"--token-code-command: {argv[0]!r} not found") from None
+    except OSError as exc:
+        raise InputError(f"--token-code-command: cannot run {argv[0]!r}: {exc.strerror}") from None
     except subprocess.TimeoutExpired:
         raise InputError(f"--token-code-command did not finish within {timeout:.0f} seconds") from None
     if proc.returncode != 0:

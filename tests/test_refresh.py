@@ -182,6 +182,11 @@ def test_bad_input_is_refused_before_any_call(aws_env: AwsPaths, tmp_path: Path)
 
     assert cli("refresh", "--profile", "a", "--duration", "100").returncode == 2
     assert cli("refresh", "--profile", "a", "--token-code", "12345x").returncode == 2
+    aws_env.config.write_text("[profile a-long-term]\nmfa_serial = arn:aws:iam::210987654321:mfa/a\n")
+    for command in ("'unbalanced", "/dev/null", "no-such-otp-tool"):
+        refused = cli("refresh", "--profile", "a", "--token-code-command", command)
+        assert refused.returncode == 2, command
+        assert "--token-code-command" in refused.stderr
     missing = cli("refresh", "--profile", "nobody", "--token-code", "123456")
     assert missing.returncode == 2
     assert "[nobody-long-term]" in missing.stderr
