@@ -208,7 +208,8 @@ def env(
     PRINTS SECRETS ON PURPOSE, to stdout only (never stderr): pipe it into your shell or $GITHUB_ENV, do not
     paste it anywhere. The credentials are temporary: a role profile's role assumed from its source's MFA
     session (renewed with one code when too old), a session profile's session, or a fresh session from a
-    long-term key; never a long-term key itself. Keep --duration short in pipelines.
+    long-term key; never a long-term key itself. Keep --duration short in pipelines. GitHub does not mask
+    what goes into $GITHUB_ENV: emit `::add-mask::` for the secret and token in your step if it prints them.
 
     \b
     Example:
