@@ -617,9 +617,10 @@ def validate(
 
 
 def state_path(path: Path) -> Path:
-    """The file that remembers which sections of ``path`` renders created (see the module docstring)."""
-    target = safewrite.target_of(path)
-    return target.with_name(f".{target.name}{STATE_SUFFIX}")
+    """The file that remembers which sections of ``path`` renders created (see the module docstring); beside
+    ``path`` as named, like the backups, even when it is a symlink into a dotfiles repository."""
+    named = path.absolute()  # not resolve(): the link, not its target
+    return named.with_name(f".{named.name}{STATE_SUFFIX}")
 
 
 def _read_state(path: Path) -> frozenset[str]:

@@ -10,8 +10,10 @@ What a user can rely on, whatever happens:
 - ``locked`` serialises writers across processes with ``flock`` on a sidecar ``.<name>.lock`` file, so two runs
   cannot lose each other's update; a lock held too long is reported (``StateError``) instead of waiting forever.
 
-Locks, backups and temporary files live beside the *target* of a symlink, because that is where the atomic
-replace has to happen (a rename cannot cross file systems).
+Temporary files and locks live beside the *target* of a symlink, because that is where the atomic replace has to
+happen (a rename cannot cross file systems). Backups live beside the path as named (``~/.aws/credentials``), not
+beside its target: a symlink usually points into a dotfiles repository, and copies of secrets have no business
+appearing there as untracked files.
 """
 
 from __future__ import annotations
@@ -155,7 +157,7 @@ def write_private(path: Path, text: str, *, backup: bool = True, keep: int = 5) 
         if backup:
             old = _read_bytes(target)
             if old is not None:
-                backup_path = _write_backup(target, old)
+                backup_path = _write_backup(_named(path), old)
         _replace(target, data)
     except OSError as exc:
         if backup_path is not None:
@@ -164,13 +166,13 @@ def write_private(path: Path, text: str, *, backup: bool = True, keep: int = 5) 
                 backup_path.unlink()
         raise StateError(f"could not write {path}: {exc.strerror or exc}; the previous file is unchanged") from None
     if backup_path is not None:
-        prune_backups(target, keep)
+        prune_backups(path, keep)
     return backup_path
 
 
 def backups(path: Path) -> list[Path]:
-    """The backups of ``path`` (of its symlink's target), oldest first."""
-    target = target_of(path)
+    """The backups of ``path``, oldest first (beside ``path`` itself, even when it is a symlink)."""
+    target = _named(path)
     prefix = target.name + BACKUP_INFIX
     try:
         names = [entry.name for entry in target.parent.iterdir()]
@@ -185,6 +187,10 @@ def prune_backups(path: Path, keep: int) -> None:
     for old in backups(path)[:-keep]:
         with contextlib.suppress(FileNotFoundError):
             old.unlink()
+
+
+def _named(path: Path) -> Path:
+    return path.absolute()  # not resolve(): the link, not its target
 
 
 def _read_bytes(target: Path) -> bytes | None:

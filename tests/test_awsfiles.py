@@ -512,7 +512,9 @@ def test_with_umask_000_and_a_symlinked_credentials_file_everything_stays_privat
     assert paths.credentials.is_symlink()
     assert paths.credentials.resolve() == real.resolve()
     assert real.read_text().startswith("# synced by my dotfiles\n[personal]\n")
-    for path in (real, paths.config, awsfiles.state_path(paths.credentials), *safewrite.backups(real)):
+    assert safewrite.backups(paths.credentials)  # beside the link, out of the dotfiles directory
+    assert awsfiles.state_path(paths.credentials).parent == paths.credentials.parent
+    for path in (real, paths.config, awsfiles.state_path(paths.credentials), *safewrite.backups(paths.credentials)):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     env = aws_env(paths)
     listing = aws_cli("configure", "list", "--profile", "example-dev", env=env).stdout

@@ -84,8 +84,10 @@ def test_writing_through_a_symlink_updates_the_target_and_keeps_the_link(tmp_pat
     assert real.read_text() == "[new]\n"
     assert mode(real) == 0o600
     assert backup is not None
-    assert backup.parent == dotfiles
+    assert backup.parent == aws  # secrets stay out of the dotfiles repository
     assert backup.read_text() == "[old]\n"
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert [p.name for p in dotfiles.iterdir()] == ["aws-credentials"]
     assert safewrite.read_text(link) == "[new]\n"
 
 
