@@ -128,7 +128,7 @@ def main() -> str:
             "",
             "| run | profiles ok | MFA codes asked | seconds | per profile |",
             "|---|---|---|---|---|",
-            f"| `verify` (no session yet: GetSessionToken + AssumeRole + GetCallerIdentity each) "
+            f"| `verify` (no session yet: one GetSessionToken, then AssumeRole + GetCallerIdentity per profile) "
             f"| {cold_report['checked'] - cold_report['failed']}/{PROFILES} | {codes_asked} "
             f"| {cold_seconds:.2f} | {cold_seconds / PROFILES * 1000:.0f} ms |",
             f"| `verify` (session in the file) | {warm_report['checked'] - warm_report['failed']}/{PROFILES} "
