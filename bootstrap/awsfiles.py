@@ -16,18 +16,21 @@ Merge rules (``merge``), the heart of ``render``:
   its parser alone took 2.5x configparser's time on a 2,500-profile file (the merge's budget is 3x), and assigning
   a multi-line value through it writes the continuation lines unindented, which botocore then misreads.
   A file without a final newline keeps it missing unless sections are appended after the user's last line.
-- ``prune`` removes sections the rendered text no longer produces, but only sections an earlier render *created*.
+- ``prune`` removes sections the rendered text no longer produces, but only sections an earlier render *created*;
+  and keys the rendered text no longer produces, but only keys an earlier render *added* (a template that drops
+  ``mfa_serial`` from role profiles gets it dropped from the user's files too; a key the user wrote never goes).
 
-How prune remembers which sections it created: a small JSON state file beside each AWS file,
-``.<name>.aws-iam-bootstrap.json`` (0600, written atomically after the AWS file), listing the sections (by
-botocore name) a render appended. We chose this over a marker comment in the AWS file because a marker travels
-with text: a user who copies a managed section to make their own profile would copy the marker, and prune would
-then delete their profile. A state file names sections; a copy has a new name, so it is never pruned. A section
-that already existed when a render first produced it (the user's own ``[default]``, say) is adopted, not created:
-its keys are kept up to date, but prune never deletes it. A lost or unreadable state file makes prune remove
-less, never more; sections the user deleted drop out of it at the next render. Pruning a section also removes the
-comment lines directly above its header (with no blank line between): they introduce it (a render copies the
-template's comment above a section it appends), while comments after its keys introduce what follows and stay.
+How prune remembers what it made: a small JSON state file beside each AWS file, ``.<name>.aws-iam-bootstrap.json``
+(0600, written atomically after the AWS file), listing the sections (by botocore name) a render appended and, per
+section, the keys a render added; no values, so no secret. We chose this over a marker comment in the AWS file
+because a marker travels with text: a user who copies a managed section to make their own profile would copy the
+marker, and prune would then delete their profile. A state file names sections; a copy has a new name, so it is
+never pruned. A section that already existed when a render first produced it (the user's own ``[default]``, say)
+is adopted, not created: its rendered keys are kept up to date, but prune never deletes it, nor a key it had
+before. A lost or unreadable state file makes prune remove less, never more; sections the user deleted drop out of
+it at the next render. Pruning a section also removes the comment lines directly above its header (with no blank
+line between): they introduce it (a render copies the template's comment above a section it appends), while
+comments after its keys introduce what follows and stay.
 
 Validation: the merged text is parsed exactly as ``botocore.configloader.raw_config_parse`` parses a file (same
 ``RawConfigParser``, same nested-value rule, and ``build_profile_map``'s naming of profiles), in memory so that no
@@ -323,6 +326,7 @@ class MergeResult:
     removed: tuple[str, ...]
     created: frozenset[str]
     rendered: frozenset[str]
+    owned: Mapping[str, frozenset[str]] = field(default_factory=dict)  # section -> keys renders added to it
 
 
 def merge(existing: str | None, rendered: str, kind: Kind, *, prune: bool = False, managed: Iterable[str] = ()) -> str:
@@ -341,10 +345,16 @@ def merge_detailed(
     *,
     prune: bool = False,
     managed: Iterable[str] = (),
+    owned: Mapping[str, Iterable[str]] | None = None,
     existing_name: str | None = None,
     rendered_name: str | None = None,
 ) -> MergeResult:
-    """``merge``, also saying what changed; ``*_name`` label parse errors (e.g. the file's path)."""
+    """``merge``, also saying what changed; ``*_name`` label parse errors (e.g. the file's path).
+
+    ``owned`` maps a section to the keys earlier renders added to it: with ``prune``, those the rendered text no
+    longer produces are removed (keys the user wrote, or that were there before a render adopted the section,
+    never are).
+    """
     if existing is not None and _is_crlf(existing):
         # a file with Windows line ends keeps them, on the lines we write too
         result = merge_detailed(
@@ -353,6 +363,7 @@ def merge_detailed(
             kind,
             prune=prune,
             managed=managed,
+            owned=owned,
             existing_name=existing_name,
             rendered_name=rendered_name,
         )
@@ -369,10 +380,13 @@ def merge_detailed(
         wanted[sec.key] = sec
     rendered_keys = frozenset(wanted)
 
+    owned_before = {key: frozenset(keys) for key, keys in (owned or {}).items()}
+    owned_after: dict[str, frozenset[str]] = {}
     if existing is None or not existing.strip():
         # A new (or empty) file is exactly the rendered text, comments and all.
         names = tuple(_display(k) for k in wanted)
-        return MergeResult(rendered, names, (), (), rendered_keys, rendered_keys)
+        owned_after = {key: frozenset(opt.key for opt, _ in sec.children if opt) for key, sec in wanted.items()}
+        return MergeResult(rendered, names, (), (), rendered_keys, rendered_keys, owned_after)
 
     old = _parse(existing, kind, existing_name or f"the existing {kind} file")
     index: dict[str, list[int]] = {}
@@ -393,7 +407,12 @@ def merge_detailed(
             added.append(_display(key))
             continue
         top_index, sec = old.sections[positions[-1]]  # botocore reads the last of duplicate spellings
-        new_text = _update_section(sec, [opt for opt, _ in want.children if opt is not None], ())
+        options = [opt for opt, _ in want.children if opt is not None]
+        had = {opt.key for opt, _ in sec.children if opt is not None}
+        mine = (owned_before.get(key, frozenset()) & had) | {opt.key for opt in options if opt.key not in had}
+        stale = mine - {opt.key for opt in options} if prune else frozenset()
+        owned_after[key] = frozenset(mine - stale)
+        new_text = _update_section(sec, options, stale)
         if new_text is not None:
             top[top_index] = new_text
             updated.append(_display(key))
@@ -401,6 +420,15 @@ def merge_detailed(
 
     tail_pruned = False
     if prune:
+        for key in sorted(owned_before.keys() - managed_keys - rendered_keys):
+            # an adopted section the render no longer produces: it stays, less the keys renders added to it
+            if key in index:
+                top_index, sec = old.sections[index[key][-1]]
+                had = {opt.key for opt, _ in sec.children if opt is not None}
+                stale_text = _update_section(sec, [], owned_before[key] & had)
+                if stale_text is not None:
+                    top[top_index] = stale_text
+                    updated.append(_display(key))
         for key in sorted(managed_keys - rendered_keys):
             for position in index.get(key, ()):
                 top_index, sec = old.sections[position]
@@ -422,7 +450,14 @@ def merge_detailed(
         text = text.rstrip("\n") + ending if text.strip() else ""
     present = {k for k in index if not (prune and k in managed_keys and k not in rendered_keys)}
     created = frozenset((managed_keys & present) | {k for k in wanted if k not in index})
-    return MergeResult(text, tuple(added), tuple(updated), tuple(removed), created, rendered_keys)
+    for want in to_append:
+        owned_after[want.key] = frozenset(opt.key for opt, _ in want.children if opt)
+    if not prune:
+        # remembered until a prune, for sections the render stopped producing
+        for key, keys in owned_before.items():
+            if key not in owned_after and key in present:
+                owned_after[key] = keys
+    return MergeResult(text, tuple(added), tuple(updated), tuple(removed), created, rendered_keys, owned_after)
 
 
 def _is_crlf(text: str) -> bool:
@@ -623,25 +658,34 @@ def state_path(path: Path) -> Path:
     return named.with_name(f".{named.name}{STATE_SUFFIX}")
 
 
-def _read_state(path: Path) -> frozenset[str]:
+@dataclass(frozen=True)
+class _State:
+    created: frozenset[str] = frozenset()
+    owned: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+
+def _read_state(path: Path) -> _State:
     try:
         text = safewrite.read_text(state_path(path))
     except InputError:
-        return frozenset()
+        return _State()
     if not text:
-        return frozenset()
+        return _State()
     with contextlib.suppress(ValueError, TypeError, AttributeError):
         data = json.loads(text)
         if data.get("version") == _STATE_VERSION:
-            return frozenset(str(key) for key in data.get("created", []))
-    return frozenset()  # unreadable state: prune removes nothing, the safe direction
+            owned = {str(k): frozenset(str(o) for o in v) for k, v in dict(data.get("owned", {})).items()}
+            return _State(frozenset(str(key) for key in data.get("created", [])), owned)
+    return _State()  # unreadable state: prune removes nothing, the safe direction
 
 
-def _write_state(path: Path, created: frozenset[str]) -> None:
+def _write_state(path: Path, state: _State) -> None:
     data = {
         "version": _STATE_VERSION,
-        "about": "sections of this AWS file that aws-iam-bootstrap render created; only these can be pruned",
-        "created": sorted(created),
+        "about": "what aws-iam-bootstrap render created in this AWS file (sections) and added to sections "
+        "(keys): --prune removes only these",
+        "created": sorted(state.created),
+        "owned": {key: sorted(keys) for key, keys in sorted(state.owned.items())},
     }
     safewrite.write_private(state_path(path), json.dumps(data, indent=1) + "\n", backup=False)
 
@@ -678,7 +722,7 @@ def apply_rendered(
     )
     with _locked_both(paths, dry_run=dry_run):
         befores: list[str | None] = []
-        states: list[frozenset[str]] = []
+        states: list[_State] = []
         results: list[MergeResult] = []
         for path, kind, rendered in files:
             before = safewrite.read_text(path)
@@ -689,7 +733,8 @@ def apply_rendered(
                     rendered,
                     kind,
                     prune=prune,
-                    managed=state,
+                    managed=state.created,
+                    owned=state.owned,
                     existing_name=str(path),
                     rendered_name=f"the rendered {kind} text",
                 )
@@ -705,8 +750,9 @@ def apply_rendered(
         if not dry_run:
             _write_all(changes)
             for change, result, state in zip(changes, results, states, strict=True):
-                if result.created != state:
-                    _write_state(change.path, result.created)
+                after = _State(result.created, dict(result.owned))
+                if after != state:
+                    _write_state(change.path, after)
     return changes[0], changes[1]
 
 

@@ -534,3 +534,36 @@ def test_a_file_with_windows_line_ends_keeps_them() -> None:
     merged = merge(existing, RENDERED, "config")
     assert merged == MERGED.replace("\n", "\r\n")
     assert merge(merged, RENDERED, "config") == merged
+
+
+def test_prune_removes_keys_a_render_added_and_no_longer_produces_but_never_the_users(paths: AwsPaths) -> None:
+    paths.config.parent.mkdir(parents=True)
+    paths.config.write_text("[default]\nregion = us-east-1\n")  # the user's own [default]: adopted, not created
+    with_mfa = RENDERED.replace(
+        "source_profile = example-dev\n\n# production",
+        "source_profile = example-dev\nmfa_serial = arn:aws:iam::210987654321:mfa/alice\n\n# production",
+    )
+    awsfiles.apply_rendered(paths, with_mfa, CREDENTIALS)
+    text = paths.config.read_text()
+    text = text.replace("[profile example-dev_admin]\n", "[profile example-dev_admin]\nduration_seconds = 3600\n")
+    paths.config.write_text(text)  # a key the user added by hand to a profile the render created
+    without = RENDERED.replace(
+        "[default]\nregion = eu-west-1\ns3 =\n  signature_version = s3v4\n  max_concurrent_requests = 100\n",
+        "[default]\n",
+    )
+
+    awsfiles.apply_rendered(paths, without, CREDENTIALS)
+    kept = awsfiles.load_profiles(paths)
+    assert kept["example-dev_admin"]["mfa_serial"] == "arn:aws:iam::210987654321:mfa/alice"  # no prune: kept
+    assert "s3" in kept["default"]
+
+    config, _ = awsfiles.apply_rendered(paths, without, CREDENTIALS, prune=True)
+    pruned = awsfiles.load_profiles(paths)
+    assert "mfa_serial" not in pruned["example-dev_admin"]
+    assert pruned["example-dev_admin"]["duration_seconds"] == "3600"
+    assert "s3" not in pruned["default"]  # the render added it to the adopted [default]
+    assert pruned["default"]["region"] == "eu-west-1"  # the user had a region before: updated, never removed
+    assert set(config.updated) == {"default", "example-dev_admin"}
+
+    again, _ = awsfiles.apply_rendered(paths, without, CREDENTIALS, prune=True)
+    assert not again.changed

@@ -151,7 +151,14 @@ def test_merging_never_changes_an_unmanaged_line(data: st.DataObject, kind: Kind
     # some of the user's sections may have been created by an earlier render
     created = data.draw(st.sets(st.sampled_from([s.key for s in user_sections]))) if user_sections else set()
 
-    result = merge_detailed(existing, rendered, kind, prune=prune, managed=created)
+    # and earlier renders may have added some of the keys of any section (adopted or created)
+    owned = {
+        key: data.draw(st.sets(st.sampled_from(sorted(values)))) if values else set()
+        for key, values in before_view.items()
+        if data.draw(st.booleans())
+    }
+
+    result = merge_detailed(existing, rendered, kind, prune=prune, managed=created, owned=owned)
 
     # 1. every section the render does not produce, and prune may not remove, is byte for byte as it was
     after_sections = sections_of(result.text)
@@ -165,7 +172,11 @@ def test_merging_never_changes_an_unmanaged_line(data: st.DataObject, kind: Kind
             continue
         kept = after_sections[sec.header]
         assert len(kept) == 1
-        if prune and created:
+        if prune and owned.get(sec.key):
+            # an adopted section no longer rendered loses the keys renders added to it, and nothing else
+            expected = {k: v for k, v in before_view[sec.key].items() if k not in owned[sec.key]}
+            assert view(result.text, kind).get(sec.key, {}) == expected
+        elif prune and created:
             # comments and blank lines around a pruned section move between neighbours; the section's own
             # header and keys must not change
             assert core(kept[0]) == core(raw)
@@ -191,9 +202,12 @@ def test_merging_never_changes_an_unmanaged_line(data: st.DataObject, kind: Kind
             assert after_view[key][option] == value
         for option, value in before_view.get(key, {}).items():
             if option not in values:
-                assert after_view[key][option] == value
+                if prune and option in owned.get(key, ()):
+                    assert option not in after_view[key]  # a render added it and no longer produces it
+                else:
+                    assert after_view[key][option] == value
     # 4. a second merge changes no byte
-    again = merge_detailed(result.text, rendered, kind, prune=prune, managed=result.created)
+    again = merge_detailed(result.text, rendered, kind, prune=prune, managed=result.created, owned=result.owned)
     assert again.text == result.text
 
 
