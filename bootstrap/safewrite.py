@@ -259,9 +259,11 @@ def _replace(target: Path, data: bytes) -> None:
 
 
 def _fsync_dir(directory: Path) -> None:
-    # The rename is durable only once the directory entry is on disk.
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    # The rename is durable only once the directory entry is on disk. By now the new file is in place, so a
+    # file system that cannot fsync a directory must not turn a done write into a reported failure.
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
