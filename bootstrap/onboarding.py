@@ -95,6 +95,7 @@ class MfaDeviceCreated:
     seed: str = field(repr=False)
     show_seed: bool = False
     png: Path | None = None
+    resumed: bool = False  # the device an interrupted run created: the same QR code as then
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ EventSink = Callable[[Event], None]
 
 @dataclass
 class OnboardState:
-    """What an onboarding run has done so far (no secrets: the key itself goes to the credentials file)."""
+    """What an onboarding run has done so far. Keys never: a new key goes straight to the credentials file."""
 
     profile: str
     version: int = STATE_VERSION
@@ -133,6 +134,9 @@ class OnboardState:
     one_time_key_id: str | None = None
     mfa_serial: str | None = None
     mfa_enabled: bool = False
+    # The seed of a device created and not yet enabled: the one secret kept here (the file is 0600, in a 0700
+    # directory, never backed up), so a re-run resumes that device; dropped as soon as the device is enabled.
+    pending_seed: str | None = field(default=None, repr=False)
     keys_before_create: list[str] | None = None  # set just before CreateAccessKey, cleared once the key is written
     own_key_id: str | None = None
     one_time_key_deleted: bool = False
@@ -560,17 +564,21 @@ def _ensure_mfa(
         run.done(2, f"using your enabled MFA device {serial}")
         return serial
 
-    # Devices of earlier runs that were created but never enabled: their seed is gone, so they are useless.
+    # Devices created by an earlier run and never enabled. The one whose seed the progress file kept is resumed
+    # (the engineer may already have scanned it); any other is useless without its seed.
     with aws.calling("iam:ListVirtualMFADevices"):
         unassigned = iam.list_virtual_mfa_devices(AssignmentStatus="Unassigned")["VirtualMFADevices"]
     ours = {_device_serial(identity.account, user)} | {
         _device_serial(identity.account, f"{user}-{n}") for n in range(2, MAX_DEVICE_NAMES + 1)
     }
-    leftovers = [str(d["SerialNumber"]) for d in unassigned if d["SerialNumber"] in ours]
+    found = [str(d["SerialNumber"]) for d in unassigned if d["SerialNumber"] in ours]
+    resume = state.mfa_serial if state.pending_seed and not state.mfa_enabled and state.mfa_serial in found else None
+    leftovers = [serial for serial in found if serial != resume]
     if options.dry_run:
         for serial in leftovers:
             run.note(2, f"would delete the never-enabled device {serial} of an earlier run", "dry-run")
-        run.note(2, "would create a virtual MFA device, show its QR code and ask for two codes", "dry-run")
+        what = f"resume the device {resume}" if resume else "create a virtual MFA device"
+        run.note(2, f"would {what}, show its QR code and ask for two codes", "dry-run")
         run.done(2, "dry run: no device")
         return None
     for serial in leftovers:
@@ -592,30 +600,19 @@ def _ensure_mfa(
     if not getattr(run.code_source, "can_answer", True):
         # Asked now rather than after CreateVirtualMFADevice: a device nobody can enable would be left behind.
         raise NeedsAnswer("two MFA codes to enable your new virtual MFA device", mfa.CODE_FLAG)
-    names = [user] + [f"{user}-{n}" for n in range(2, MAX_DEVICE_NAMES + 1)]
-    created: dict[str, Any] | None = None
-    for device_name in names:
-        try:
-            with aws.calling("iam:CreateVirtualMFADevice"):
-                created = iam.create_virtual_mfa_device(VirtualMFADeviceName=device_name)["VirtualMFADevice"]
-            break
-        except AwsError as exc:
-            if exc.code != "EntityAlreadyExists":
-                raise
-    if created is None:
-        raise StateError(
-            f"virtual MFA devices {', '.join(names)} all exist and none is enabled for {user}: ask an administrator"
-            " to delete them"
-        )
-    serial = str(created["SerialNumber"])
-    raw_seed = created["Base32StringSeed"]
-    seed = raw_seed.decode("ascii") if isinstance(raw_seed, bytes) else str(raw_seed)
-    state.mfa_serial, state.mfa_enabled = serial, False
-    store.save(state)
+    if resume is not None and state.pending_seed is not None:
+        serial, seed = resume, state.pending_seed
+        run.note(2, f"resuming {serial}, created by an earlier run: if you scanned it then, your app has it already")
+    else:
+        serial, seed = _create_device(iam, user)
+        # Kept (0600, until the device is enabled) so that a re-run resumes this device instead of leaving it.
+        state.mfa_serial, state.mfa_enabled, state.pending_seed = serial, False, seed
+        store.save(state)
     uri = mfa.otpauth_uri(seed, user, identity.account)
     if options.qr_png is not None:
         mfa.write_qr_png(uri, options.qr_png)
-    run.emit(MfaDeviceCreated(2, serial, uri, mfa.qr_text(uri), seed, options.show_seed, options.qr_png))
+    qr = mfa.qr_text(uri)
+    run.emit(MfaDeviceCreated(2, serial, uri, qr, seed, options.show_seed, options.qr_png, resume is not None))
 
     def enable(codes: Sequence[str]) -> None:
         with aws.calling("iam:EnableMFADevice"):
@@ -624,10 +621,30 @@ def _ensure_mfa(
             )
 
     mfa.with_codes(run.code_source, "enable", serial, enable, clock=run.clock, log=run.codes, count=2)
-    state.mfa_enabled = True
+    state.mfa_enabled, state.pending_seed = True, None
     store.save(state)
     run.done(2, f"enabled {serial}")
     return serial
+
+
+def _create_device(iam: Any, user: str) -> tuple[str, str]:
+    """CreateVirtualMFADevice named after the user (``user-2``... when an unenabled one holds the name)."""
+    names = [user] + [f"{user}-{n}" for n in range(2, MAX_DEVICE_NAMES + 1)]
+    for device_name in names:
+        try:
+            with aws.calling("iam:CreateVirtualMFADevice"):
+                created = iam.create_virtual_mfa_device(VirtualMFADeviceName=device_name)["VirtualMFADevice"]
+        except AwsError as exc:
+            if exc.code != "EntityAlreadyExists":
+                raise
+            continue
+        raw_seed = created["Base32StringSeed"]
+        seed = raw_seed.decode("ascii") if isinstance(raw_seed, bytes) else str(raw_seed)
+        return str(created["SerialNumber"]), seed
+    raise StateError(
+        f"virtual MFA devices {', '.join(names)} all exist and none is enabled for {user}: ask an administrator"
+        " to delete them"
+    )
 
 
 def _ensure_own_key(

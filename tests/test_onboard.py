@@ -155,6 +155,8 @@ def test_onboard_takes_a_one_time_key_to_working_profiles(
     assert own.secret_access_key not in text
     assert fresh_user.one_time_key.secret_access_key not in text
     assert json.loads(text)["finished"] is True
+    assert json.loads(text)["pending_seed"] is None
+    assert created[0].seed not in text
 
 
 def test_running_again_asks_nothing_and_creates_nothing(
@@ -211,7 +213,8 @@ def test_an_interruption_at_any_point_is_finished_by_the_next_run(
         assert own is not None, point
         assert iam_keys(user) == [own.access_key_id], point
         assert keys.works(own) is not None
-        assert len(enabled_devices(user)) == 1, point
+        # Never a second device: an unenabled device of the interrupted run is resumed.
+        assert enabled_devices(user) == {f"arn:aws:iam::{user.account_id}:mfa/{user.name}"}, point
         assert [r.profile for r in result.roles if r.ok] == ["example-dev_admin"], point
 
 
@@ -280,20 +283,43 @@ def test_wrong_expired_and_replayed_codes_are_asked_again(
     assert any("AWS refused the code (AccessDenied)" in p for p in problems)
 
 
-def test_three_wrong_codes_stop_and_the_next_run_replaces_the_unenabled_device(
+def test_three_wrong_codes_stop_and_the_next_run_resumes_the_same_device(
     aws_env: AwsPaths, team: Path, clock: FakeClock, fresh_user: SandboxUser
 ) -> None:
     auth = mfa.Authenticator(clock)
     with pytest.raises(CheckFailed, match="refused 3 times"):
         run(aws_env, team, clock, auth, key=fresh_user.one_time_key, source=lambda request: "000000")
     assert enabled_devices(fresh_user) == set()
+    state_file = onboarding.state_dir(aws_env) / f"onboard-{NAME}.json"
+    assert stat.S_IMODE(state_file.stat().st_mode) == 0o600  # it holds the pending device's seed
+    assert stat.S_IMODE(state_file.parent.stat().st_mode) == 0o700
+    first_qr = auth.seeds.copy()
+
     result, events = run(aws_env, team, clock, auth, key=fresh_user.one_time_key)
-    assert enabled_devices(fresh_user) == {result.mfa_serial}
-    # The seeded self-manage policy does not allow iam:DeleteVirtualMFADevice: the leftover is named for an
-    # administrator and a new device takes the next name.
+    serial = f"arn:aws:iam::{fresh_user.account_id}:mfa/{fresh_user.name}"
+    assert enabled_devices(fresh_user) == {serial} == {result.mfa_serial}
+    assert events.of(onboarding.MfaDeviceCreated)[0].resumed
+    assert auth.seeds == first_qr  # the same seed: what the engineer scanned the first time still works
+    assert json.loads(state_file.read_text())["pending_seed"] is None  # dropped once enabled
+
+
+def test_a_device_whose_seed_was_lost_is_replaced(
+    aws_env: AwsPaths, team: Path, clock: FakeClock, fresh_user: SandboxUser
+) -> None:
+    """The progress file is gone (another machine, or it was deleted): the unenabled device is useless. The
+    seeded self-manage policy does not allow iam:DeleteVirtualMFADevice, so it is named for an administrator
+    and a new device takes the next name."""
+    auth = mfa.Authenticator(clock)
+    with pytest.raises(CheckFailed):
+        run(aws_env, team, clock, auth, key=fresh_user.one_time_key, source=lambda request: "000000")
+    (onboarding.state_dir(aws_env) / f"onboard-{NAME}.json").unlink()
+
+    result, events = run(aws_env, team, clock, auth, key=fresh_user.one_time_key)
     assert result.mfa_serial == f"arn:aws:iam::{fresh_user.account_id}:mfa/{fresh_user.name}-2"
+    assert enabled_devices(fresh_user) == {result.mfa_serial}
     warnings = [n.text for n in events.of(onboarding.Note) if n.level == "warn"]
     assert any(f"mfa/{fresh_user.name} was left by an earlier run" in w for w in warnings)
+    assert any("iam:DeleteVirtualMFADevice" in w and "administrator" in w for w in warnings)
 
 
 def test_a_root_key_is_refused(

@@ -70,7 +70,10 @@ class StepPrinter:
             mark = {"warn": click.style("! warning:", fg="yellow"), "dry-run": "· dry run:", "info": "·"}[event.level]
             out(f"  {mark} {event.text}")
         elif isinstance(event, core.MfaDeviceCreated):
-            out(f"  created virtual MFA device {event.serial}")
+            if event.resumed:
+                out(f"  virtual MFA device {event.serial}, created by the interrupted run (same QR code as then)")
+            else:
+                out(f"  created virtual MFA device {event.serial}")
             out("  Scan this QR code with your authenticator app (Google Authenticator, 1Password, Authy...):")
             out(event.qr)
             if event.png is not None:
