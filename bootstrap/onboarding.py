@@ -8,9 +8,12 @@ Re-running after any interruption continues where it stopped. What makes that sa
 - a secret is never held only in memory across an AWS call that could be the last: a new key is written into
   ``[NAME-long-term]`` (atomically, 0600) right after CreateAccessKey, and the MFA session into ``[NAME]`` right
   after GetSessionToken;
-- a small progress file (``<aws dir>/aws-iam-bootstrap/onboard-NAME.json`` / ``rotate-NAME.json``, 0600, no
-  secrets) records what was about to be created, so a key created by a run that died before writing it is
-  recognised as that run's orphan and removed, never mistaken for a key the engineer keeps elsewhere;
+- a small progress file (``<aws dir>/aws-iam-bootstrap/onboard-NAME.json`` / ``rotate-NAME.json``, 0600 in a
+  0700 directory, never backed up) records what was about to be created, so a key created by a run that died
+  before writing it is recognised as that run's orphan and removed, never mistaken for a key the engineer keeps
+  elsewhere. It never holds a key; its one secret is the seed of an MFA device created and not yet enabled,
+  so that a re-run resumes that device (the self-manage policy does not let the engineer delete it), dropped
+  as soon as the device is enabled;
 - everything else is read back from AWS and the files (which device is enabled, which key is in the file).
 """
 
