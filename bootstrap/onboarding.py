@@ -773,6 +773,13 @@ def _check_roles(
         checked.append(result)
         run.emit(result)
     works = sum(1 for r in checked if r.ok)
+    if checked and not works:
+        run.note(
+            6,
+            "no role lets you in yet: the roles' trust policies must name your user (in seed 001's flow, the infra"
+            " maintainers add you to cfn/infra/users.js and release); run `aws-iam-bootstrap verify` afterwards",
+            "warn",
+        )
     run.done(6, f"{works} of {len(checked)} role profiles work")
     return checked
 

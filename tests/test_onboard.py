@@ -470,3 +470,14 @@ def test_an_old_own_key_is_warned_about(
     _, events = run(aws_env, team, clock, auth)
     warnings = [n.text for n in events.of(onboarding.Note) if n.level == "warn"]
     assert any(f"key {first.key_id} is 120 days old" in w and "rotate-key" in w for w in warnings)
+
+
+def test_a_user_no_role_trusts_yet_is_told_what_is_missing(
+    aws_env: AwsPaths, team: Path, clock: FakeClock, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    user = sandbox.add_user(f"untrusted-{id(tmp_path)}", {})
+    result, events = run(aws_env, team, clock, mfa.Authenticator(clock), key=user.one_time_key)
+    assert result.roles
+    assert not [r for r in result.roles if r.ok]
+    warnings = [n.text for n in events.of(onboarding.Note) if n.level == "warn"]
+    assert any("trust policies must name your user" in w for w in warnings)
