@@ -7,6 +7,8 @@ files; `--help` within 1.5x of `python -c "import click"`; neither `--help` nor 
 from __future__ import annotations
 
 import configparser
+import cProfile
+import pstats
 import shutil
 import statistics
 import subprocess
@@ -15,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ACCOUNTS = 500
 KINDS = ("ADMIN", "OPS", "READ", "AUDIT", "DEPLOY")
@@ -208,7 +211,32 @@ def bench_render(work: Path) -> list[str]:
         f"| whole `render` (CONST.inc with {ACCOUNTS} accounts x {len(KINDS)} roles, the example templates, "
         f"into the same existing config; {profiles} profiles after) | {_ms(rendered)} | {_ms(base)} | "
         f"{rendered / base:.2f}x | (for information) |",
+        "",
+        f"Where the whole render's time goes (one profiled run): {_breakdown(whole)}.",
     ]
+
+
+def _breakdown(run: Callable[[], None]) -> str:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    run()
+    profiler.disable()
+    stats: dict[tuple[str, int, str], tuple[Any, ...]] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    cumulative: dict[str, float] = {}
+    for (filename, _, name), row in stats.items():
+        # ours by name; Jinja2's Template.render by its package (its name would collide with bootstrap's render)
+        ours = f"{Path(filename).stem}.{name}" if "bootstrap" in filename else ""
+        label = "jinja2" if "jinja2" in filename and name == "render" else ours
+        cumulative[label] = cumulative.get(label, 0.0) + float(row[3])
+    total = cumulative.get("render.render", 0.0) or 1.0
+    parts = {
+        "awsfiles.apply_rendered": "merging and writing both files (`awsfiles.apply_rendered`)",
+        "variables.load_const": "reading CONST.inc (`variables.load_const`)",
+        "awsfiles.load_profiles": "reading the existing profiles (`awsfiles.load_profiles`)",
+        "render._parse_rendered": "render's own checks of the rendered text",
+        "jinja2": "Jinja2",
+    }
+    return ", ".join(f"{what} {cumulative.get(name, 0.0) / total:.0%}" for name, what in parts.items())
 
 
 def bench_help() -> list[str]:
