@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from bootstrap import __version__
-from bootstrap.cli import daily, files, onboard, sandbox
+from bootstrap.cli import daily, demo, files, onboard, sandbox
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -27,6 +27,6 @@ def main() -> None:
     """
 
 
-for _module in (files, onboard, daily, sandbox):
+for _module in (files, onboard, daily, sandbox, demo):
     for _command in _module.COMMANDS:
         main.add_command(_command)

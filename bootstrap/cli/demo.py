@@ -1,0 +1,99 @@
+"""Command: demo (a new engineer's first day on the embedded sandbox)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bootstrap.cli.output import out
+
+
+@click.command()
+@click.option("--interactive", is_flag=True, help="Show each MFA code the authenticator computes and let you type it.")
+@click.option(
+    "--keep",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write the throw-away HOME and AWS files into this directory and keep them (default: a temporary one).",
+)
+def demo(interactive: bool, keep: Path | None) -> None:
+    """Watch a new engineer's first day, end to end, with no AWS account: on the embedded sandbox.
+
+    Starts the sandbox (moto on 127.0.0.1, seeded with a users-only account, dev and prod, and alice with a
+    one-time key), uses a throw-away HOME (never your ~/.aws), and runs the real onboard (render, MFA device
+    with its QR code, own key, MFA session, every role checked, console links), then next morning's refresh and
+    verify, then botocore using a role profile. Where a phone would give an MFA code, the demo's built-in
+    authenticator computes it from the device's seed, and says so; the demo's clock jumps to the next 30-second
+    window instead of waiting. alice's prod admin profile is refused by its trust policy: that is the point.
+
+    Needs the sandbox extra: pip install 'aws-iam-bootstrap[sandbox]'.
+
+    \b
+    Example:
+      aws-iam-bootstrap demo
+      aws-iam-bootstrap demo --interactive --keep /tmp/alice
+    """
+    from bootstrap.demo import run_demo
+    from bootstrap.prompts import TerminalPrompter
+
+    result = run_demo(_Printer(), prompter=TerminalPrompter() if interactive else None, keep=keep)
+    _summary(result)
+
+
+class _Printer:
+    """Shows the demo's chapters and narration, and each command's own output as the command prints it."""
+
+    def __init__(self) -> None:
+        from bootstrap.cli.onboard import StepPrinter
+        from bootstrap.onboarding import ONBOARD_STEPS
+
+        self.onboard = StepPrinter(len(ONBOARD_STEPS))
+
+    def __call__(self, event: Any) -> None:
+        from bootstrap import demo, verify
+        from bootstrap.cli.daily import print_report
+
+        if isinstance(event, demo.Chapter):
+            out()
+            out(click.style(f"━━ {event.number}. {event.title}", bold=True, fg="cyan"))
+            out(click.style(f"   $ {event.command}", dim=True))
+        elif isinstance(event, demo.Said):
+            out(f"  · {event.text}")
+        elif isinstance(event, demo.Shown):
+            out(f"  {event.caption}:")
+            for line in event.text.splitlines():
+                out(f"  │ {line}")
+        elif isinstance(event, verify.VerifyReport):
+            print_report(event)
+        else:
+            self.onboard(event)
+
+
+def _summary(result: Any) -> None:
+    import shutil
+    import sys
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from bootstrap import redact
+
+    table = Table(title="What happened", title_justify="left")
+    for column in ("Step", "Command", "Result"):
+        table.add_column(column, overflow="fold")
+    for row in result.rows:
+        mark = "[green]✓[/]" if row.ok else "[red]✗[/]"
+        table.add_row(f"{mark} {row.step}", row.command, redact.mask(row.result))
+    # Piped (CI logs, grep) there is no width to fit: keep each row on one line.
+    width = shutil.get_terminal_size((160, 24)).columns if sys.stdout.isatty() else 160
+    console = Console(width=width, highlight=False)
+    out()
+    console.print(table)
+    out()
+    out("What to run next:")
+    for line in result.next_steps:
+        out(f"  {line}")
+
+
+COMMANDS: list[click.Command] = [demo]
