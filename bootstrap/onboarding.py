@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import asdict, dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
@@ -166,6 +166,14 @@ class _Store:
     def __init__(self, path: Path, *, dry_run: bool) -> None:
         self.path = path
         self.dry_run = dry_run
+
+    def held(self) -> AbstractContextManager[None]:
+        """One run at a time per profile: a second ``onboard``/``rotate-key`` would race to create keys."""
+        from bootstrap import safewrite
+
+        # One lock per profile for both commands: onboard and rotate-key both create and delete its keys.
+        profile = self.path.stem.split("-", 1)[1]
+        return nullcontext() if self.dry_run else safewrite.locked(self.path.with_name(profile), timeout=2.0)
 
     def load(self) -> dict[str, Any] | None:
         from bootstrap import safewrite
@@ -413,118 +421,125 @@ def onboard(
         raise InputError("no profile name: CONST.inc has no DEV_AWS_ACCOUNT_NAME; pass --account-name")
     long_term_profile = name + LONG_TERM_SUFFIX
     store = _Store((options.state_dir or state_dir(paths)) / f"onboard-{name}.json", dry_run=dry)
-    state: OnboardState = _from_dict(OnboardState, store.load(), name)
-    profiles = awsfiles.load_profiles(paths)
-    file_key = sessions.read_static(profiles.get(long_term_profile, {}))
+    with store.held():
+        state: OnboardState = _from_dict(OnboardState, store.load(), name)
+        profiles = awsfiles.load_profiles(paths)
+        file_key = sessions.read_static(profiles.get(long_term_profile, {}))
 
-    # 1. Who am I ---------------------------------------------------------------------------------------
-    with run.step(1):
-        key = options.one_time_key
-        if key is None and file_key is not None and _written_by_us(state, file_key.access_key_id):
-            key = file_key
-            run.note(1, f"continuing an earlier run with your own key {key.access_key_id} from [{long_term_profile}]")
-        if key is None:
-            key_id = prompter.text("One-time access key id", "--access-key-id")
-            secret = prompter.secret("One-time secret access key", "--secret-access-key-stdin")
-            key = Credentials(key_id.strip(), secret.strip())
-        if not _KEY_ID.match(key.access_key_id):
-            raise InputError(f"{key.access_key_id!r} is not an access key id (like AKIA followed by 16 characters)")
-        try:
-            identity = keys.caller_identity(key)
-        except AwsError as exc:
-            if (
-                exc.code in keys.UNKNOWN_KEY_ERRORS
-                and state.one_time_key_deleted
-                and (key.access_key_id == state.one_time_key_id)
-            ):
-                raise StateError(
-                    f"the one-time key {key.access_key_id} was already replaced by your own key"
-                    f" {state.own_key_id} in [{long_term_profile}]: run `aws-iam-bootstrap onboard` without a key"
-                ) from None
-            if exc.code in keys.UNKNOWN_KEY_ERRORS:
-                raise AwsError(
-                    f"AWS does not accept key {key.access_key_id} ({exc.code}): it was mistyped, or IAM deactivated"
-                    " or deleted it; ask your administrator for a new one-time key",
-                    code=exc.code,
-                    action=exc.action,
-                ) from None
-            raise
-        keys.require_user(identity, users_account=variables.values.get("USERS_AWS_ACCOUNT_ID"))
-        user = identity.user_name
-        if state.user not in (None, user):
-            run.note(1, f"progress of an earlier onboarding of {state.user} set aside: this key is {user}'s")
-            state = OnboardState(profile=name)
-        state.user, state.user_arn, state.account = user, identity.arn, identity.account
-        if key.access_key_id not in (state.own_key_id, file_key.access_key_id if file_key else None):
-            state.one_time_key_id = key.access_key_id
-        store.save(state)
-        run.done(1, f"{identity.arn} (account {identity.account})")
-
-    # 2. Virtual MFA device ------------------------------------------------------------------------------
-    with run.step(2):
-        serial = _ensure_mfa(run, options, state, store, key, identity)
-
-    # 3. MFA session ----------------------------------------------------------------------------------------
-    with run.step(3):
-        session = _valid_session(profiles.get(name, {}), identity.arn, run.clock) if serial else None
-        if session is not None:
-            run.done(3, f"reusing the MFA session in [{name}] (until {session.expiration:%Y-%m-%d %H:%M} UTC)")
-        elif dry or serial is None:
-            run.note(3, f"would ask for a new code and get an MFA session (GetSessionToken) into [{name}]", "dry-run")
-            run.done(3, "dry run: no session")
-        else:
-            session = run.session_with_code(key, serial, options.duration)
-            sessions.write_session(paths, name, session)
-            run.done(3, f"MFA session until {session.expiration:%Y-%m-%d %H:%M} UTC, written into [{name}]")
-
-    # 4. Your own access key -------------------------------------------------------------------------------
-    with run.step(4):
-        own = _ensure_own_key(run, options, prompter, state, store, session, user, file_key, long_term_profile)
-
-    # 5. Write the AWS files ------------------------------------------------------------------------------------
-    with run.step(5):
-        from bootstrap.render import Supplied, render
-
-        placeholder = Credentials("AKIAAAAAAAAAAAAAAAAA", "YOUR-NEW-SECRET-ACCESS-KEY-NOT-CREATED-YET")
-        supplied = Supplied(
-            user=user,
-            account_name=name,
-            credentials=own if own is not None else placeholder,
-            mfa_serial=serial or f"arn:aws:iam::{identity.account}:mfa/{user}",
-        )
-        result = render(options.inputs, supplied, paths, dry_run=dry)
-        summary = _changes(result.config) + "; " + _changes(result.credentials)
-        if dry:
-            run.note(5, f"would write: {summary}", "dry-run")
-            run.done(5, "dry run: nothing written")
-        else:
-            state.files_written = True
+        # 1. Who am I ---------------------------------------------------------------------------------------
+        with run.step(1):
+            key = options.one_time_key
+            if key is None and file_key is not None and _written_by_us(state, file_key.access_key_id):
+                key = file_key
+                run.note(
+                    1, f"continuing an earlier run with your own key {key.access_key_id} from [{long_term_profile}]"
+                )
+            if key is None:
+                key_id = prompter.text("One-time access key id", "--access-key-id")
+                secret = prompter.secret("One-time secret access key", "--secret-access-key-stdin")
+                key = Credentials(key_id.strip(), secret.strip())
+            if not _KEY_ID.match(key.access_key_id):
+                raise InputError(f"{key.access_key_id!r} is not an access key id (like AKIA followed by 16 characters)")
+            try:
+                identity = keys.caller_identity(key)
+            except AwsError as exc:
+                if (
+                    exc.code in keys.UNKNOWN_KEY_ERRORS
+                    and state.one_time_key_deleted
+                    and (key.access_key_id == state.one_time_key_id)
+                ):
+                    raise StateError(
+                        f"the one-time key {key.access_key_id} was already replaced by your own key"
+                        f" {state.own_key_id} in [{long_term_profile}]: run `aws-iam-bootstrap onboard` without a key"
+                    ) from None
+                if exc.code in keys.UNKNOWN_KEY_ERRORS:
+                    raise AwsError(
+                        f"AWS does not accept key {key.access_key_id} ({exc.code}): it was mistyped, or IAM deactivated"
+                        " or deleted it; ask your administrator for a new one-time key",
+                        code=exc.code,
+                        action=exc.action,
+                    ) from None
+                raise
+            keys.require_user(identity, users_account=variables.values.get("USERS_AWS_ACCOUNT_ID"))
+            user = identity.user_name
+            if state.user not in (None, user):
+                run.note(1, f"progress of an earlier onboarding of {state.user} set aside: this key is {user}'s")
+                state = OnboardState(profile=name)
+            state.user, state.user_arn, state.account = user, identity.arn, identity.account
+            if key.access_key_id not in (state.own_key_id, file_key.access_key_id if file_key else None):
+                state.one_time_key_id = key.access_key_id
             store.save(state)
-            run.done(5, summary)
+            run.done(1, f"{identity.arn} (account {identity.account})")
 
-    # 6. Check the roles ------------------------------------------------------------------------------------
-    with run.step(6):
-        checked = _check_roles(run, paths, name, session, user, dry, {role.arn for role in variables.roles})
+        # 2. Virtual MFA device ------------------------------------------------------------------------------
+        with run.step(2):
+            serial = _ensure_mfa(run, options, state, store, key, identity)
 
-    # 7. Console links, and tomorrow ------------------------------------------------------------------------
-    with run.step(7):
-        from bootstrap.variables import console_links
+        # 3. MFA session ----------------------------------------------------------------------------------------
+        with run.step(3):
+            session = _valid_session(profiles.get(name, {}), identity.arn, run.clock) if serial else None
+            if session is not None:
+                run.done(3, f"reusing the MFA session in [{name}] (until {session.expiration:%Y-%m-%d %H:%M} UTC)")
+            elif dry or serial is None:
+                run.note(
+                    3, f"would ask for a new code and get an MFA session (GetSessionToken) into [{name}]", "dry-run"
+                )
+                run.done(3, "dry run: no session")
+            else:
+                session = run.session_with_code(key, serial, options.duration)
+                sessions.write_session(paths, name, session)
+                run.done(3, f"MFA session until {session.expiration:%Y-%m-%d %H:%M} UTC, written into [{name}]")
 
-        users_account = variables.values.get("USERS_AWS_ACCOUNT_ID") or identity.account
-        run.emit(
-            Links(
-                7,
-                f"https://{users_account}.signin.aws.amazon.com/console",
-                tuple((link.display_name, link.url) for link in console_links(variables)),
-                "aws-iam-bootstrap refresh",
+        # 4. Your own access key -------------------------------------------------------------------------------
+        with run.step(4):
+            own = _ensure_own_key(run, options, prompter, state, store, session, user, file_key, long_term_profile)
+
+        # 5. Write the AWS files ------------------------------------------------------------------------------------
+        with run.step(5):
+            from bootstrap.render import Supplied, render
+
+            placeholder = Credentials("AKIAAAAAAAAAAAAAAAAA", "YOUR-NEW-SECRET-ACCESS-KEY-NOT-CREATED-YET")
+            supplied = Supplied(
+                user=user,
+                account_name=name,
+                credentials=own if own is not None else placeholder,
+                mfa_serial=serial or f"arn:aws:iam::{identity.account}:mfa/{user}",
             )
-        )
-        if not dry:
-            state.finished = True
-            store.save(state)
-        run.done(7, "tomorrow morning, run: aws-iam-bootstrap refresh")
+            result = render(options.inputs, supplied, paths, dry_run=dry)
+            summary = _changes(result.config) + "; " + _changes(result.credentials)
+            if dry:
+                run.note(5, f"would write: {summary}", "dry-run")
+                run.done(5, "dry run: nothing written")
+            else:
+                state.files_written = True
+                store.save(state)
+                run.done(5, summary)
 
-    return OnboardResult(name, user, identity.account, serial, own.access_key_id if own else None, tuple(checked), dry)
+        # 6. Check the roles ------------------------------------------------------------------------------------
+        with run.step(6):
+            checked = _check_roles(run, paths, name, session, user, dry, {role.arn for role in variables.roles})
+
+        # 7. Console links, and tomorrow ------------------------------------------------------------------------
+        with run.step(7):
+            from bootstrap.variables import console_links
+
+            users_account = variables.values.get("USERS_AWS_ACCOUNT_ID") or identity.account
+            run.emit(
+                Links(
+                    7,
+                    f"https://{users_account}.signin.aws.amazon.com/console",
+                    tuple((link.display_name, link.url) for link in console_links(variables)),
+                    "aws-iam-bootstrap refresh",
+                )
+            )
+            if not dry:
+                state.finished = True
+                store.save(state)
+            run.done(7, "tomorrow morning, run: aws-iam-bootstrap refresh")
+
+        return OnboardResult(
+            name, user, identity.account, serial, own.access_key_id if own else None, tuple(checked), dry
+        )
 
 
 def _written_by_us(state: OnboardState, key_id: str) -> bool:
@@ -819,131 +834,132 @@ def rotate_key(
     name = sessions.session_profile_name(profiles, profile, environ or {})
     lt = sessions.long_term(profiles, name)
     store = _Store((state_directory or state_dir(paths)) / f"rotate-{name}.json", dry_run=dry_run)
-    state: RotateState = _from_dict(RotateState, store.load(), name)
-    current = lt.credentials
+    with store.held():
+        state: RotateState = _from_dict(RotateState, store.load(), name)
+        current = lt.credentials
 
-    with run.step(1):
-        identity = keys.works(current)
-        if identity is None:
-            raise StateError(
-                f"the key {current.access_key_id} in [{lt.profile}] does not work (IAM deactivated or deleted it):"
-                " ask an administrator for a one-time key and run `aws-iam-bootstrap onboard`"
-            )
-        keys.require_user(identity)
-        user = identity.user_name
-        state.user = user
-        run.done(1, f"{current.access_key_id} of {identity.arn}")
-
-    with run.step(2):
-        if lt.mfa_serial is not None and not dry_run and not getattr(code_source, "can_answer", True):
-            # The new key's own MFA session needs a code: refuse now, not with two keys in IAM.
-            raise NeedsAnswer("an MFA code (for a session of the new key)", mfa.CODE_FLAG)
-        session_key_id: str | None = None
-        if lt.mfa_serial is None:
-            session = current
-            run.done(2, f"no MFA device named in [{lt.profile}]: using the key itself")
-        else:
-            found = _valid_session(profiles.get(name, {}), identity.arn, run.clock)
-            if found is not None:
-                session = found
-                run.done(2, f"reusing the MFA session in [{name}]")
-            elif dry_run:
-                session = current
-                run.note(2, "would ask for a code and get an MFA session", "dry-run")
-                run.done(2, "dry run")
-            else:
-                session = run.session_with_code(current, lt.mfa_serial, duration)
-                session_key_id = current.access_key_id
-                sessions.write_session(paths, name, session)
-                run.done(2, f"MFA session written into [{name}]")
-
-    with run.step(3):
-        if dry_run and lt.mfa_serial is not None and session is current:
-            run.note(3, "would list your keys, create a new one, prove and write it, retire the old", "dry-run")
-            run.done(3, "dry run")
-            return RotateResult(name, user, current.access_key_id, None, True)
-        key_list = keys.list_keys(session, user)
-        _warn_old(run, 3, key_list, current.access_key_id)
-        old_to_retire: str | None = None
-        for other in [k for k in key_list if k.key_id != current.access_key_id]:
-            if other.key_id == state.old_key_id and current.access_key_id != state.old_key_id:
-                old_to_retire = other.key_id
-                run.note(3, f"an earlier rotation wrote {current.access_key_id}; {other.key_id} is left to retire")
-            elif state.keys_before_create is not None and other.key_id not in state.keys_before_create:
-                if not dry_run:
-                    keys.delete_key(session, user, other.key_id)
-                run.note(3, f"rolled back key {other.key_id}: an interrupted rotation created it, never wrote it")
-                key_list = [k for k in key_list if k.key_id != other.key_id]
-        run.done(3, ", ".join(f"{k.key_id} ({k.status.lower()})" for k in key_list))
-        if old_to_retire is None and state.old_key_id and current.access_key_id != state.old_key_id:
-            # The file holds the key of an earlier rotation and its old key is gone: that rotation had finished
-            # (it stopped before forgetting its progress). Doing another now would rotate twice.
-            store.remove()
-            run.note(3, f"an earlier rotation to {current.access_key_id} had already finished")
-            return RotateResult(name, user, state.old_key_id, current.access_key_id, dry_run)
-
-    new_key_id: str | None
-    if old_to_retire is not None:
-        new_key = current
-        new_key_id = current.access_key_id
-    else:
-        with run.step(4):
-            if dry_run:
-                run.note(
-                    4, f"would create a new key and prove it works, then retire {current.access_key_id}", "dry-run"
+        with run.step(1):
+            identity = keys.works(current)
+            if identity is None:
+                raise StateError(
+                    f"the key {current.access_key_id} in [{lt.profile}] does not work (IAM deactivated or deleted it):"
+                    " ask an administrator for a one-time key and run `aws-iam-bootstrap onboard`"
                 )
-                run.done(4, "dry run")
+            keys.require_user(identity)
+            user = identity.user_name
+            state.user = user
+            run.done(1, f"{current.access_key_id} of {identity.arn}")
+
+        with run.step(2):
+            if lt.mfa_serial is not None and not dry_run and not getattr(code_source, "can_answer", True):
+                # The new key's own MFA session needs a code: refuse now, not with two keys in IAM.
+                raise NeedsAnswer("an MFA code (for a session of the new key)", mfa.CODE_FLAG)
+            session_key_id: str | None = None
+            if lt.mfa_serial is None:
+                session = current
+                run.done(2, f"no MFA device named in [{lt.profile}]: using the key itself")
+            else:
+                found = _valid_session(profiles.get(name, {}), identity.arn, run.clock)
+                if found is not None:
+                    session = found
+                    run.done(2, f"reusing the MFA session in [{name}]")
+                elif dry_run:
+                    session = current
+                    run.note(2, "would ask for a code and get an MFA session", "dry-run")
+                    run.done(2, "dry run")
+                else:
+                    session = run.session_with_code(current, lt.mfa_serial, duration)
+                    session_key_id = current.access_key_id
+                    sessions.write_session(paths, name, session)
+                    run.done(2, f"MFA session written into [{name}]")
+
+        with run.step(3):
+            if dry_run and lt.mfa_serial is not None and session is current:
+                run.note(3, "would list your keys, create a new one, prove and write it, retire the old", "dry-run")
+                run.done(3, "dry run")
                 return RotateResult(name, user, current.access_key_id, None, True)
-            key_list = _free_slot(
-                run,
-                4,
-                session,
-                user,
-                key_list,
-                {current.access_key_id},
-                prompter,
-                delete_extra_key,
-                "so the rotation can create a new key",
-            )
-            state.old_key_id = current.access_key_id
-            state.keys_before_create = [k.key_id for k in key_list]
-            state.new_key_id = None
-            store.save(state)
-            new = keys.create_key(session, user)
-            try:
-                keys.wait_until_works(new.credentials, run.clock)
-            except BaseException:
-                keys.delete_key(session, user, new.key_id)
-                raise
-            run.done(4, f"created {new.key_id}; it works")
+            key_list = keys.list_keys(session, user)
+            _warn_old(run, 3, key_list, current.access_key_id)
+            old_to_retire: str | None = None
+            for other in [k for k in key_list if k.key_id != current.access_key_id]:
+                if other.key_id == state.old_key_id and current.access_key_id != state.old_key_id:
+                    old_to_retire = other.key_id
+                    run.note(3, f"an earlier rotation wrote {current.access_key_id}; {other.key_id} is left to retire")
+                elif state.keys_before_create is not None and other.key_id not in state.keys_before_create:
+                    if not dry_run:
+                        keys.delete_key(session, user, other.key_id)
+                    run.note(3, f"rolled back key {other.key_id}: an interrupted rotation created it, never wrote it")
+                    key_list = [k for k in key_list if k.key_id != other.key_id]
+            run.done(3, ", ".join(f"{k.key_id} ({k.status.lower()})" for k in key_list))
+            if old_to_retire is None and state.old_key_id and current.access_key_id != state.old_key_id:
+                # The file holds the key of an earlier rotation and its old key is gone: that rotation had finished
+                # (it stopped before forgetting its progress). Doing another now would rotate twice.
+                store.remove()
+                run.note(3, f"an earlier rotation to {current.access_key_id} had already finished")
+                return RotateResult(name, user, state.old_key_id, current.access_key_id, dry_run)
 
-        with run.step(5):
-            try:
-                _write_key(paths, lt.profile, new.credentials)
-            except BaseException:
-                # Best effort: if this fails too, the progress file lets the next run roll the key back.
-                with suppress(Exception):
-                    keys.delete_key(session, user, new.key_id)
-                raise
-            state.new_key_id, state.keys_before_create = new.key_id, None
-            store.save(state)
-            new_key = new.credentials
-            new_key_id = new.key_id
-            old_to_retire = current.access_key_id
-            run.done(5, f"[{lt.profile}] now holds {new.key_id} (a backup of the old file was kept)")
-
-    with run.step(6):
-        if lt.mfa_serial is None:
-            retire_with = new_key
-        elif session_key_id == new_key_id:
-            retire_with = session
+        new_key_id: str | None
+        if old_to_retire is not None:
+            new_key = current
+            new_key_id = current.access_key_id
         else:
-            # The old key's session would do, but proving the new key can manage keys is the point.
-            retire_with = run.session_with_code(new_key, lt.mfa_serial, duration)
-            sessions.write_session(paths, name, retire_with)
-            run.note(6, f"new MFA session from the new key written into [{name}]")
-        keys.deactivate_key(retire_with, user, old_to_retire)
-        keys.delete_key(retire_with, user, old_to_retire)
-        store.remove()
-        run.done(6, f"deactivated and deleted {old_to_retire}")
-    return RotateResult(name, user, old_to_retire, new_key_id, False)
+            with run.step(4):
+                if dry_run:
+                    run.note(
+                        4, f"would create a new key and prove it works, then retire {current.access_key_id}", "dry-run"
+                    )
+                    run.done(4, "dry run")
+                    return RotateResult(name, user, current.access_key_id, None, True)
+                key_list = _free_slot(
+                    run,
+                    4,
+                    session,
+                    user,
+                    key_list,
+                    {current.access_key_id},
+                    prompter,
+                    delete_extra_key,
+                    "so the rotation can create a new key",
+                )
+                state.old_key_id = current.access_key_id
+                state.keys_before_create = [k.key_id for k in key_list]
+                state.new_key_id = None
+                store.save(state)
+                new = keys.create_key(session, user)
+                try:
+                    keys.wait_until_works(new.credentials, run.clock)
+                except BaseException:
+                    keys.delete_key(session, user, new.key_id)
+                    raise
+                run.done(4, f"created {new.key_id}; it works")
+
+            with run.step(5):
+                try:
+                    _write_key(paths, lt.profile, new.credentials)
+                except BaseException:
+                    # Best effort: if this fails too, the progress file lets the next run roll the key back.
+                    with suppress(Exception):
+                        keys.delete_key(session, user, new.key_id)
+                    raise
+                state.new_key_id, state.keys_before_create = new.key_id, None
+                store.save(state)
+                new_key = new.credentials
+                new_key_id = new.key_id
+                old_to_retire = current.access_key_id
+                run.done(5, f"[{lt.profile}] now holds {new.key_id} (a backup of the old file was kept)")
+
+        with run.step(6):
+            if lt.mfa_serial is None:
+                retire_with = new_key
+            elif session_key_id == new_key_id:
+                retire_with = session
+            else:
+                # The old key's session would do, but proving the new key can manage keys is the point.
+                retire_with = run.session_with_code(new_key, lt.mfa_serial, duration)
+                sessions.write_session(paths, name, retire_with)
+                run.note(6, f"new MFA session from the new key written into [{name}]")
+            keys.deactivate_key(retire_with, user, old_to_retire)
+            keys.delete_key(retire_with, user, old_to_retire)
+            store.remove()
+            run.done(6, f"deactivated and deleted {old_to_retire}")
+        return RotateResult(name, user, old_to_retire, new_key_id, False)

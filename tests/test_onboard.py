@@ -346,7 +346,7 @@ def test_a_root_key_is_refused(
     with pytest.raises(InputError, match="root of account 123456789012"):
         run(aws_env, team, clock, mfa.Authenticator(clock), key=Credentials("AKIAROOTROOTROOTROOT", "r" * 40))
     assert not aws_env.credentials.exists()
-    assert not onboarding.state_dir(aws_env).exists()
+    assert not (onboarding.state_dir(aws_env) / f"onboard-{NAME}.json").exists()
 
 
 def test_a_role_session_key_is_refused(
@@ -384,7 +384,7 @@ def test_a_mistyped_key_is_refused_before_anything_is_done(
     wrong_secret = Credentials(fresh_user.one_time_key.access_key_id, "x" * 40)
     with pytest.raises(AwsError, match=r"\(SignatureDoesNotMatch\): it was mistyped"):
         run(aws_env, team, clock, auth, key=wrong_secret)
-    assert not onboarding.state_dir(aws_env).exists()
+    assert not (onboarding.state_dir(aws_env) / f"onboard-{NAME}.json").exists()
 
 
 def test_the_users_account_of_const_inc_is_enforced(
@@ -442,7 +442,7 @@ def test_dry_run_changes_nothing(aws_env: AwsPaths, team: Path, clock: FakeClock
     assert iam_keys(fresh_user) == [fresh_user.one_time_key.access_key_id]
     assert not aws_env.credentials.exists()
     assert not aws_env.config.exists()
-    assert not onboarding.state_dir(aws_env).exists()
+    assert not (onboarding.state_dir(aws_env) / f"onboard-{NAME}.json").exists()
     would = [n.text for n in events.of(onboarding.Note) if n.level == "dry-run"]
     assert any("would create a virtual MFA device" in w for w in would)
     assert any("would write" in w for w in would)
@@ -481,3 +481,33 @@ def test_a_user_no_role_trusts_yet_is_told_what_is_missing(
     assert not [r for r in result.roles if r.ok]
     warnings = [n.text for n in events.of(onboarding.Note) if n.level == "warn"]
     assert any("trust policies must name your user" in w for w in warnings)
+
+
+def test_one_run_at_a_time(aws_env: AwsPaths, team: Path, clock: FakeClock, fresh_user: SandboxUser) -> None:
+    """A second onboard (or rotate-key) for the same profile while one runs would race to create keys."""
+    import subprocess
+    import sys
+
+    from bootstrap import safewrite
+
+    lock_target = onboarding.state_dir(aws_env) / NAME
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time, pathlib; from bootstrap import safewrite\n"
+            f"with safewrite.locked(pathlib.Path({str(lock_target)!r})):\n"
+            "    print('held', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(StateError, match="another aws-iam-bootstrap run"):
+            run(aws_env, team, clock, mfa.Authenticator(clock), key=fresh_user.one_time_key)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert safewrite.read_text(onboarding.state_dir(aws_env) / f"onboard-{NAME}.json") is None
