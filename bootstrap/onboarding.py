@@ -886,9 +886,12 @@ def rotate_key(
                     old_to_retire = other.key_id
                     run.note(3, f"an earlier rotation wrote {current.access_key_id}; {other.key_id} is left to retire")
                 elif state.keys_before_create is not None and other.key_id not in state.keys_before_create:
-                    if not dry_run:
-                        keys.delete_key(session, user, other.key_id)
-                    run.note(3, f"rolled back key {other.key_id}: an interrupted rotation created it, never wrote it")
+                    why = "an interrupted rotation created it, never wrote it"
+                    if dry_run:
+                        run.note(3, f"would roll back key {other.key_id}: {why}", "dry-run")
+                        continue
+                    keys.delete_key(session, user, other.key_id)
+                    run.note(3, f"rolled back key {other.key_id}: {why}")
                     key_list = [k for k in key_list if k.key_id != other.key_id]
             run.done(3, ", ".join(f"{k.key_id} ({k.status.lower()})" for k in key_list))
             if old_to_retire is None and state.old_key_id and current.access_key_id != state.old_key_id:
@@ -929,7 +932,9 @@ def rotate_key(
                 try:
                     keys.wait_until_works(new.credentials, run.clock)
                 except BaseException:
-                    keys.delete_key(session, user, new.key_id)
+                    # A key that never worked is rolled back; if that fails too, the next run does it.
+                    with suppress(Exception):
+                        keys.delete_key(session, user, new.key_id)
                     raise
                 run.done(4, f"created {new.key_id}; it works")
 
