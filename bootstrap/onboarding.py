@@ -695,22 +695,21 @@ def _ensure_own_key(
         # An earlier run died between CreateAccessKey and writing the key: nobody has that key's secret.
         for k in key_list:
             if k.key_id not in state.keys_before_create and k.key_id != file_id:
-                if not options.dry_run:
-                    keys.delete_key(session, user, k.key_id)
-                run.note(4, f"deleted key {k.key_id}: an interrupted run created it and never saved it")
+                why = "an interrupted run created it and never saved it"
+                if options.dry_run:
+                    run.note(4, f"would delete key {k.key_id}: {why}", "dry-run")
+                    continue
+                keys.delete_key(session, user, k.key_id)
+                run.note(4, f"deleted key {k.key_id}: {why}")
         key_list = [k for k in key_list if k.key_id in state.keys_before_create or k.key_id == file_id]
         ids = {k.key_id for k in key_list}
         state.keys_before_create = None
         store.save(state)
 
     own: Credentials | None = None
-    if file_key is not None and file_id in ids and file_id != one_time:
+    active = {k.key_id for k in key_list if k.active}
+    if file_key is not None and file_id in active and file_id != one_time:
         own = file_key
-        info = next(k for k in key_list if k.key_id == file_id)
-        if not info.active:
-            raise StateError(
-                f"your key {file_id} in [{profile}] is inactive in IAM; reactivate it or delete it from [{profile}]"
-            )
         run.note(4, f"your own key {file_id} is already in [{profile}]")
     elif options.dry_run:
         run.note(4, f"would create your own access key and write it into [{profile}]", "dry-run")

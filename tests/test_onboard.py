@@ -511,3 +511,25 @@ def test_one_run_at_a_time(aws_env: AwsPaths, team: Path, clock: FakeClock, fres
         holder.kill()
         holder.wait()
     assert safewrite.read_text(onboarding.state_dir(aws_env) / f"onboard-{NAME}.json") is None
+
+
+def test_an_inactive_key_in_the_file_is_replaced_with_consent(
+    aws_env: AwsPaths, team: Path, clock: FakeClock, fresh_user: SandboxUser
+) -> None:
+    """The key in [NAME-long-term] was deactivated in IAM (by an administrator, after a leak): onboarding with a
+    new one-time key creates a fresh own key, deleting the dead one only when agreed (it is the extra key)."""
+    from bootstrap.sandbox import backend
+
+    auth = mfa.Authenticator(clock)
+    first, _ = run(aws_env, team, clock, auth, key=fresh_user.one_time_key)
+    assert first.key_id is not None
+    iam = backend.iam(fresh_user.account_id)
+    iam.update_access_key(fresh_user.name, first.key_id, "Inactive")
+    new_one_time = iam.create_access_key(fresh_user.name)
+    one_time = Credentials(str(new_one_time.access_key_id), str(new_one_time.secret_access_key))
+
+    with pytest.raises(NeedsAnswer, match=f"--delete-extra-key {first.key_id}"):
+        run(aws_env, team, clock, auth, key=one_time)
+    second, _ = run(aws_env, team, clock, auth, key=one_time, delete_extra_key=first.key_id)
+    assert second.key_id not in (first.key_id, one_time.access_key_id)
+    assert iam_keys(fresh_user) == [second.key_id]
