@@ -21,7 +21,7 @@ from bootstrap.errors import AwsError, CheckFailed, InputError, NeedsAnswer, Sta
 from bootstrap.model import Credentials
 from bootstrap.prompts import NoPrompter
 from tests.helpers import aws_cli, cli
-from tests.test_onboard_support import Events, FakeClock, team_dir
+from tests.test_onboard_support import RUN_ID, Events, FakeClock, team_dir
 
 if TYPE_CHECKING:
     from bootstrap.awsfiles import AwsPaths
@@ -187,7 +187,7 @@ def test_an_interruption_at_any_point_is_finished_by_the_next_run(
     from bootstrap.awsfiles import AwsPaths
 
     auth = mfa.Authenticator(clock)
-    reference_user = sandbox.add_user(f"crash-ref-{id(tmp_path)}", {"DEV": ("ADMIN",)})
+    reference_user = sandbox.add_user(f"crash-ref-{RUN_ID}", {"DEV": ("ADMIN",)})
     _, reference = run(aws_env, team, clock, auth, key=reference_user.one_time_key)
     # Every point after which something changed (RoleChecked and StepStarted events follow no change).
     points = [
@@ -198,7 +198,7 @@ def test_an_interruption_at_any_point_is_finished_by_the_next_run(
     assert len(points) >= 10
 
     for point in points:
-        user = sandbox.add_user(f"crash-{id(tmp_path)}-{point}", {"DEV": ("ADMIN",)})
+        user = sandbox.add_user(f"crash-{RUN_ID}-{point}", {"DEV": ("ADMIN",)})
         home = tmp_path / f"p{point}"
         home.mkdir()
         paths = AwsPaths(home / "config", home / "credentials")
@@ -475,7 +475,7 @@ def test_an_old_own_key_is_warned_about(
 def test_a_user_no_role_trusts_yet_is_told_what_is_missing(
     aws_env: AwsPaths, team: Path, clock: FakeClock, sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    user = sandbox.add_user(f"untrusted-{id(tmp_path)}", {})
+    user = sandbox.add_user(f"untrusted-{RUN_ID}", {})
     result, events = run(aws_env, team, clock, mfa.Authenticator(clock), key=user.one_time_key)
     assert result.roles
     assert not [r for r in result.roles if r.ok]

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import shutil
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+# Makes the user names a test adds unique in its sandbox (one sandbox per test process, shared by its tests).
+RUN_ID = uuid.uuid4().hex[:8]
 
 
 @dataclass

@@ -20,7 +20,7 @@ from bootstrap.model import Credentials
 from bootstrap.prompts import NoPrompter
 from tests.helpers import aws_cli, cli
 from tests.test_onboard import Answers, Crash, iam_keys
-from tests.test_onboard_support import Events, FakeClock
+from tests.test_onboard_support import RUN_ID, Events, FakeClock
 
 if TYPE_CHECKING:
     from bootstrap.awsfiles import AwsPaths
@@ -105,13 +105,13 @@ def test_stopped_at_any_point_a_working_key_remains_and_the_next_run_converges(
 ) -> None:
     from bootstrap.awsfiles import AwsPaths
 
-    reference_user = sandbox.add_user(f"rot-ref-{id(tmp_path)}", {"DEV": ("READ",)})
+    reference_user = sandbox.add_user(f"rot-ref-{RUN_ID}", {"DEV": ("READ",)})
     _, reference = rotate(aws_env, clock, set_up(aws_env, reference_user, clock))
     points = range(1, len(reference.events) + 1)
     assert len(points) >= 12
 
     for point in points:
-        user = sandbox.add_user(f"rot-{id(tmp_path)}-{point}", {"DEV": ("READ",)})
+        user = sandbox.add_user(f"rot-{RUN_ID}-{point}", {"DEV": ("READ",)})
         home = tmp_path / f"p{point}"
         home.mkdir()
         paths = AwsPaths(home / "config", home / "credentials")
