@@ -96,7 +96,10 @@ def write_qr_png(uri: str, path: Path) -> None:
     buf = io.BytesIO()
     segno.make(uri, error="m").save(buf, kind="png", scale=8, border=4)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise InputError(f"--qr-png {path}: cannot write there ({exc.strerror})") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(buf.getvalue())

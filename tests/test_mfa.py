@@ -47,6 +47,11 @@ def test_qr_png_is_a_private_png(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["mfa.png"]  # no temporary file left
 
 
+def test_qr_png_where_it_cannot_be_written_names_the_flag(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="--qr-png"):
+        mfa.write_qr_png(mfa.otpauth_uri(SEED, "alice", "210987654321"), tmp_path / "missing" / "mfa.png")
+
+
 class Scripted:
     """A code source answering from a list, recording every request."""
 
