@@ -419,6 +419,8 @@ def onboard(
     name = options.account_name or variables.values.get("DEV_AWS_ACCOUNT_NAME")
     if not name:
         raise InputError("no profile name: CONST.inc has no DEV_AWS_ACCOUNT_NAME; pass --account-name")
+    if options.qr_png is not None and not options.qr_png.absolute().parent.is_dir():
+        raise InputError(f"--qr-png {options.qr_png}: no such directory")  # found now, not after the device exists
     long_term_profile = name + LONG_TERM_SUFFIX
     store = _Store((options.state_dir or state_dir(paths)) / f"onboard-{name}.json", dry_run=dry)
     with store.held():
