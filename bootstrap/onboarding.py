@@ -774,7 +774,9 @@ def _check_roles(
         if settings.get("role_arn") and settings.get("source_profile") == name
     )
     if session is None or dry:
-        run.note(6, f"would assume {len(roles)} role profile(s) with the MFA session", "dry-run")
+        # In a dry run the files were not written: count the roles CONST.inc names instead.
+        count = len(roles) if not dry else max(len(roles), len(known))
+        run.note(6, f"would assume {count} role profile(s) with the MFA session", "dry-run")
         run.done(6, "dry run: not checked")
         return []
     checked: list[RoleChecked] = []
