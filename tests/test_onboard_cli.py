@@ -126,6 +126,37 @@ def test_ctrl_c_at_a_prompt_leaves_nothing_half_written(aws_env: AwsPaths, team:
     assert child.exitstatus == 130
 
 
+def test_ctrl_c_at_the_session_code_keeps_the_enabled_device(
+    aws_env: AwsPaths, team: Path, fresh_user: SandboxUser
+) -> None:
+    key = fresh_user.one_time_key
+    child, screen = spawn(team, "--show-seed")
+    try:
+        child.expect("One-time access key id")
+        child.sendline(key.access_key_id)
+        child.expect("One-time secret access key")
+        child.sendline(key.secret_access_key)
+        child.expect(r"seed \(type it into your app if you cannot scan\): ([A-Z2-7]+)")
+        totp, now = pyotp.TOTP(child.match.group(1)), time.time()
+        child.expect("First MFA code")
+        child.sendline(totp.at(now - 30))
+        child.expect("Second MFA code")
+        child.sendline(totp.at(now))
+        child.expect("MFA code from your authenticator app")
+        child.send("\x03")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+        record(screen.getvalue())
+    assert child.exitstatus == 130
+    serial = f"arn:aws:iam::{fresh_user.account_id}:mfa/{fresh_user.name}"
+    assert enabled_devices(fresh_user) == {serial}  # the next run uses it: no second device
+    assert not aws_env.credentials.exists()
+    state = json.loads((aws_env.credentials.parent / "aws-iam-bootstrap" / "onboard-example-dev.json").read_text())
+    assert state["mfa_enabled"] is True
+    assert state["pending_seed"] is None
+
+
 def test_without_a_terminal_it_names_the_flag_instead_of_hanging(aws_env: AwsPaths, team: Path) -> None:
     result = cli("onboard", cwd=team)
     assert result.returncode == 5, result.output
