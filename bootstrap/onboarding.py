@@ -445,23 +445,30 @@ def onboard(
             try:
                 identity = keys.caller_identity(key)
             except AwsError as exc:
-                if (
-                    exc.code in keys.UNKNOWN_KEY_ERRORS
-                    and state.one_time_key_deleted
-                    and (key.access_key_id == state.one_time_key_id)
-                ):
-                    raise StateError(
-                        f"the one-time key {key.access_key_id} was already replaced by your own key"
-                        f" {state.own_key_id} in [{long_term_profile}]: run `aws-iam-bootstrap onboard` without a key"
-                    ) from None
-                if exc.code in keys.UNKNOWN_KEY_ERRORS:
+                replaced = key.access_key_id == state.one_time_key_id and file_key is not None
+                if exc.code in keys.UNKNOWN_KEY_ERRORS and replaced and file_key is not None:
+                    # Given again by habit, after an earlier run replaced it: that run's own key carries on.
+                    if not _written_by_us(state, file_key.access_key_id):
+                        raise StateError(
+                            f"the one-time key {key.access_key_id} was already replaced, but [{long_term_profile}]"
+                            " no longer holds the key that replaced it; ask your administrator for a new one-time key"
+                        ) from None
+                    run.note(
+                        1,
+                        f"the one-time key {key.access_key_id} was already replaced: continuing with your own key"
+                        f" {file_key.access_key_id} from [{long_term_profile}]",
+                    )
+                    key = file_key
+                    identity = keys.caller_identity(key)
+                elif exc.code in keys.UNKNOWN_KEY_ERRORS:
                     raise AwsError(
                         f"AWS does not accept key {key.access_key_id} ({exc.code}): it was mistyped, or IAM deactivated"
                         " or deleted it; ask your administrator for a new one-time key",
                         code=exc.code,
                         action=exc.action,
                     ) from None
-                raise
+                else:
+                    raise
             keys.require_user(identity, users_account=variables.values.get("USERS_AWS_ACCOUNT_ID"))
             user = identity.user_name
             if state.user not in (None, user):
