@@ -320,14 +320,14 @@ def _free_slot(
         extra = extras.pop(0)
         if not _confirm_extra(prompter, extra, delete_extra_key, run.clock, why):
             raise StateError(
-                f"you have two access keys and {extra.key_id} is not in your AWS files; nothing was changed."
-                f" Delete it (--delete-extra-key {extra.key_id}) if nothing uses it"
+                f"you have two access keys and {extra.key_id} is not in your AWS files; no key was deleted."
+                f" Delete it (--delete-extra-key {extra.key_id}) if nothing uses it, then run this again"
             )
         keys.delete_key(session, user, extra.key_id)
         run.note(step, f"deleted extra key {extra.key_id}")
         key_list = [k for k in key_list if k.key_id != extra.key_id]
     if len(key_list) >= keys.MAX_KEYS:
-        raise StateError(f"you have {len(key_list)} access keys (IAM allows {keys.MAX_KEYS}); nothing was changed")
+        raise StateError(f"you have {len(key_list)} access keys (IAM allows {keys.MAX_KEYS}); no key was deleted")
     return key_list
 
 
