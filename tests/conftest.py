@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,3 +55,11 @@ def fresh_user(sandbox: Sandbox, worker_id: str) -> SandboxUser:
     """A new engineer nobody else touches: ADMIN on DEV, READ on PROD, password to reset, one key, no MFA."""
     name = f"eng-{worker_id}-{os.getpid()}-{next(_user_numbers)}"
     return sandbox.add_user(name, {"DEV": ("ADMIN",), "PROD": ("READ",)})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-xdist's workers ignore SIGINT, and an ignored signal stays ignored across exec: every child a test
+    # starts would then shrug off Ctrl-C. Restore Python's default so the Ctrl-C tests meet the tool as a person
+    # at a terminal does.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
