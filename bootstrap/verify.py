@@ -96,26 +96,18 @@ class VerifyReport:
 def load_organisation(const_file: Path | None, cwd: Path) -> Organisation | None:
     """Account names and roles from CONST.inc (``const_file``, else in ``cwd`` or its git root), if there is one."""
     from bootstrap import variables
+    from bootstrap.render import find_const
 
-    candidates = [const_file] if const_file else _const_candidates(cwd)
-    for candidate in candidates:
-        if candidate.is_file():
-            loaded = variables.load_const(candidate)
-            names = {account.id: account.name for account in loaded.accounts}
-            arns = frozenset(role.arn for role in loaded.roles)
-            return Organisation(names, arns)
+    try:
+        path = find_const(cwd, const_file)
+    except InputError:
         if const_file:
-            raise InputError(f"--const-file {const_file}: no such file")
-    return None
-
-
-def _const_candidates(cwd: Path) -> list[Path]:
-    found = [cwd / "CONST.inc"]
-    for parent in (cwd, *cwd.parents):
-        if (parent / ".git").exists():
-            found.append(parent / "CONST.inc")
-            break
-    return found
+            raise
+        return None  # no CONST.inc: verify still checks every profile, with fewer names to show
+    loaded = variables.load_const(path)
+    names = {account.id: account.name for account in loaded.accounts}
+    arns = frozenset(role.arn for role in loaded.roles)
+    return Organisation(names, arns)
 
 
 def classify(settings: Mapping[str, Any]) -> Kind:
