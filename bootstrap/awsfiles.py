@@ -13,8 +13,9 @@ Merge rules (``merge``), the heart of ``render``:
 - Every other byte is copied through as it was read: we splice text, never re-serialise a parsed file. The
   splitting into sections and keys is configparser's own state machine (``_parse``), which is also what botocore
   reads with and what configupdater copies. configupdater was the first choice and stays the tests' oracle, but
-  its parser alone took 2.5x configparser's time on a 2,500-profile file (the merge's budget is 3x), and assigning
-  a multi-line value through it writes the continuation lines unindented, which botocore then misreads.
+  on 2,500 profiles just parsing both files with it and writing the result, before any merging or validation,
+  costs 1.6-2.2x a configparser read+write (bench/RESULTS.md), leaving too little of the merge's 3x budget; and
+  assigning a multi-line value through it writes the continuation lines unindented, which botocore misreads.
   A file without a final newline keeps it missing unless sections are appended after the user's last line.
 - ``prune`` removes sections the rendered text no longer produces, but only sections an earlier render *created*;
   and keys the rendered text no longer produces, but only keys an earlier render *added* (a template that drops
@@ -230,8 +231,8 @@ def _parse(text: str, kind: Kind, name: str) -> _Doc:
     This is ``configparser.RawConfigParser._read`` (what botocore uses, and what configupdater copies) with the
     same regular expressions, comment, continuation and blank-line rules, and the same strictness about duplicate
     sections and keys; it records where each section and option starts and ends instead of building values only.
-    We measured configupdater's parser at about 2.5x configparser's on a 2,500-profile file, which alone put the
-    merge over its budget; the tests check this scanner against configupdater's round trip and botocore.
+    Why not configupdater's own parser: see the module docstring; the tests check this scanner against
+    configupdater's round trip and botocore.
     """
     parts = text.split("\n")
     lines = [part + "\n" for part in parts[:-1]]

@@ -11,9 +11,21 @@ import click
 
 from bootstrap import __version__
 from bootstrap.cli import daily, demo, files, onboard, sandbox
+from bootstrap.errors import Interrupted
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Main(click.Group):
+    """The one place Ctrl-C is caught: it becomes ``Interrupted`` (exit 130), reported like every other error,
+    instead of click's bare "Aborted!" with exit 1. The core's writes are atomic, so nothing is half-written."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted() from None
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="aws-iam-bootstrap")
 def main() -> None:
     """Take an engineer from "I was just given an AWS user" to every profile working, in every account,

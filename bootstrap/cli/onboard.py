@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from bootstrap.cli.output import out
-from bootstrap.errors import InputError, Interrupted
+from bootstrap.errors import InputError
 
 if TYPE_CHECKING:
     from bootstrap.clock import Clock
@@ -183,35 +183,32 @@ def onboard(
     from bootstrap.clock import SystemClock
     from bootstrap.render import find_inputs
 
-    try:
-        prompter = _prompter(non_interactive)
-        clock = SystemClock()
-        inputs = find_inputs(
-            Path.cwd(),
-            const_file=const_file,
-            config_template=config_template,
-            credentials_template=credentials_template,
-        )
-        options = onboarding.OnboardOptions(
-            paths=aws_paths(),
-            inputs=inputs,
-            account_name=account_name,
-            one_time_key=_one_time_key(access_key_id, secret_access_key_stdin, prompter),
-            delete_extra_key=delete_extra_key,
-            qr_png=qr_png,
-            show_seed=show_seed,
-            dry_run=dry_run,
-            duration=duration,
-        )
-        result = onboarding.onboard(
-            options,
-            prompter,
-            _code_source(token_code_command, prompter, clock),
-            StepPrinter(len(onboarding.ONBOARD_STEPS)),
-            clock=clock,
-        )
-    except KeyboardInterrupt:
-        raise Interrupted() from None
+    prompter = _prompter(non_interactive)
+    clock = SystemClock()
+    inputs = find_inputs(
+        Path.cwd(),
+        const_file=const_file,
+        config_template=config_template,
+        credentials_template=credentials_template,
+    )
+    options = onboarding.OnboardOptions(
+        paths=aws_paths(),
+        inputs=inputs,
+        account_name=account_name,
+        one_time_key=_one_time_key(access_key_id, secret_access_key_stdin, prompter),
+        delete_extra_key=delete_extra_key,
+        qr_png=qr_png,
+        show_seed=show_seed,
+        dry_run=dry_run,
+        duration=duration,
+    )
+    result = onboarding.onboard(
+        options,
+        prompter,
+        _code_source(token_code_command, prompter, clock),
+        StepPrinter(len(onboarding.ONBOARD_STEPS)),
+        clock=clock,
+    )
     out()
     if result.dry_run:
         out("Dry run: nothing was changed.")
@@ -251,23 +248,20 @@ def rotate_key(
     from bootstrap.awsfiles import aws_paths
     from bootstrap.clock import SystemClock
 
-    try:
-        prompter = _prompter(non_interactive)
-        clock = SystemClock()
-        result = onboarding.rotate_key(
-            aws_paths(),
-            prompter,
-            _code_source(token_code_command, prompter, clock),
-            StepPrinter(len(onboarding.ROTATE_STEPS)),
-            profile=profile,
-            environ=os.environ,
-            delete_extra_key=delete_extra_key,
-            dry_run=dry_run,
-            duration=duration,
-            clock=clock,
-        )
-    except KeyboardInterrupt:
-        raise Interrupted() from None
+    prompter = _prompter(non_interactive)
+    clock = SystemClock()
+    result = onboarding.rotate_key(
+        aws_paths(),
+        prompter,
+        _code_source(token_code_command, prompter, clock),
+        StepPrinter(len(onboarding.ROTATE_STEPS)),
+        profile=profile,
+        environ=os.environ,
+        delete_extra_key=delete_extra_key,
+        dry_run=dry_run,
+        duration=duration,
+        clock=clock,
+    )
     out()
     if result.dry_run:
         out("Dry run: nothing was changed.")
