@@ -304,13 +304,31 @@ def long_term(profiles: Profiles, name: str) -> LongTerm:
     return LongTerm(name, profile, credentials, mfa_serial_of(settings), str(region) if region else None)
 
 
-def _need_serial(lt: LongTerm) -> str:
+def _renewer(
+    paths: awsfiles.AwsPaths, profile: str | None, environ: Mapping[str, str] | None
+) -> tuple[Profiles, LongTerm, str]:
+    """The profiles, the long-term profile renewing the session ``profile`` leads to, and its MFA serial."""
+    profiles = awsfiles.load_profiles(paths)
+    lt = long_term(profiles, session_profile_name(profiles, profile, environ if environ is not None else {}))
     if not lt.mfa_serial:
         raise InputError(
             f"[{lt.profile}] names no MFA device: add `mfa_serial = arn:aws:iam::ACCOUNT:mfa/USER` to "
             f"[profile {lt.profile}] in config (or run `onboard`)"
         )
-    return lt.mfa_serial
+    return profiles, lt, lt.mfa_serial
+
+
+def _new_session(
+    code_source: CodeSource, key: Credentials, serial: str, *, duration: int, region: str | None = None
+) -> Credentials:
+    """An MFA session for ``key``, with the code ``code_source`` gives for ``serial``."""
+    return get_session(key, serial, check_code(code_source(serial)), duration=duration, region=region)
+
+
+def _left_over(session: Credentials, min_ttl: timedelta, clock: Clock) -> timedelta | None:
+    """How long ``session`` still lasts when that is more than ``min_ttl``; ``None`` when it needs renewing."""
+    left = remaining(session, clock)
+    return left if left is not None and left > min_ttl else None
 
 
 # --------------------------------------------------------------------------------------------- refresh
@@ -342,19 +360,13 @@ def refresh(
     """Renew the MFA session ``[NAME]`` from ``[NAME-long-term]`` unless it still has ``min_ttl`` left."""
     check_duration(duration)
     clock = clock or SystemClock()
-    profiles = awsfiles.load_profiles(paths)
-    name = session_profile_name(profiles, profile, environ if environ is not None else {})
-    lt = long_term(profiles, name)
-    serial = _need_serial(lt)
-    current = read_session(profiles.get(name, {}))
-    if current is not None and not force:
-        left = remaining(current, clock)
-        if left is not None and left > min_ttl:
-            return RefreshResult(name, lt.profile, serial, current, False, left, None)
-    code = check_code(code_source(serial))
-    session = get_session(lt.credentials, serial, code, duration=duration, region=lt.region)
-    change = write_session(paths, name, session, dry_run=dry_run)
-    return RefreshResult(name, lt.profile, serial, session, True, remaining(session, clock), change)
+    profiles, lt, serial = _renewer(paths, profile, environ)
+    current = read_session(profiles.get(lt.name, {}))
+    if current is not None and not force and (left := _left_over(current, min_ttl, clock)) is not None:
+        return RefreshResult(lt.name, lt.profile, serial, current, False, left, None)
+    session = _new_session(code_source, lt.credentials, serial, duration=duration, region=lt.region)
+    change = write_session(paths, lt.name, session, dry_run=dry_run)
+    return RefreshResult(lt.name, lt.profile, serial, session, True, remaining(session, clock), change)
 
 
 def run_code_command(command: str, *, timeout: float = 120) -> str:
@@ -485,23 +497,17 @@ def cached_session(
     """
     check_duration(duration)
     clock = clock or SystemClock()
-    profiles = awsfiles.load_profiles(paths)
-    name = session_profile_name(profiles, profile, environ if environ is not None else {})
-    lt = long_term(profiles, name)
-    serial = _need_serial(lt)
+    _, lt, serial = _renewer(paths, profile, environ)
     directory = cache_dir or default_cache_dir()
     safewrite.private_dir(directory)
     path = cache_path(directory, lt, serial)
     with safewrite.locked(path, timeout=lock_timeout):
         cached = _from_process_json(safewrite.read_text(path))
-        if cached is not None:
-            left = remaining(cached, clock)
-            if left is not None and left > min_ttl:
-                return ProcessResult(name, cached, False, path)
-        code = check_code(code_source(serial))
-        session = get_session(lt.credentials, serial, code, duration=duration, region=lt.region)
+        if cached is not None and _left_over(cached, min_ttl, clock) is not None:
+            return ProcessResult(lt.name, cached, False, path)
+        session = _new_session(code_source, lt.credentials, serial, duration=duration, region=lt.region)
         safewrite.write_private(path, process_json(session) + "\n", backup=False)
-        return ProcessResult(name, session, True, path)
+        return ProcessResult(lt.name, session, True, path)
 
 
 # ------------------------------------------------------------------------------ any profile's credentials
@@ -550,8 +556,7 @@ class SourceSessions:
         """One MFA session per serial (one code), from ``key``; written into ``[profile]`` when persisting."""
         with self._lock:
             if serial not in self._by_serial:
-                code = check_code(self.code_source(serial))
-                session = get_session(key, serial, code, duration=self.duration, region=region)
+                session = _new_session(self.code_source, key, serial, duration=self.duration, region=region)
                 if self.persist and profile:
                     write_session(self.paths, profile, session)
                 self._by_serial[serial] = session
@@ -724,8 +729,7 @@ def temporary_credentials(
     if profile.endswith(LONG_TERM_SUFFIX):
         lt = long_term(profiles, _base_name(profile))
         if lt.mfa_serial:
-            code = check_code(code_source(lt.mfa_serial))
-            return get_session(lt.credentials, lt.mfa_serial, code, duration=duration or DEFAULT_DURATION)
+            return _new_session(code_source, lt.credentials, lt.mfa_serial, duration=duration or DEFAULT_DURATION)
         return get_plain_session(lt.credentials, duration=duration or DEFAULT_DURATION, region=region)
     resolved = sources.source(profile)
     if resolved.credentials.is_temporary:
