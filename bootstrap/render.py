@@ -21,6 +21,7 @@ from bootstrap.model import Credentials
 from bootstrap.templates import Template, check_defined, placeholders
 from bootstrap.templates import render as render_template
 from bootstrap.variables import (
+    FLAGS,
     PROFILE_NAME,
     REGION,
     RESERVED_NAMES,
@@ -38,14 +39,7 @@ CONST_FILE: Final = "CONST.inc"
 CONFIG_TEMPLATE: Final = "aws-cli.config.tpl"
 CREDENTIALS_TEMPLATE: Final = "aws-cli.credentials.tpl"
 
-# Each supplied name: the flag that gives it, what a valid value looks like, and how to ask for it.
-FLAGS: Final = {
-    "AWS_USER": "--user",
-    "AWS_ACCOUNT_NAME": "--account-name",
-    "AWS_ACCESS_KEY_ID": "--access-key-id",
-    "AWS_SECRET_ACCESS_KEY": "--secret-access-key-stdin",
-    "AWS_MFA_SERIAL": "--mfa-serial",
-}
+# Each supplied name (its flag is variables.FLAGS): what a valid value looks like, and how to ask for it.
 _FORMATS: Final = {
     "AWS_USER": (re.compile(r"[\w+=,.@-]{1,64}", re.ASCII), "an IAM user name"),
     "AWS_ACCOUNT_NAME": (PROFILE_NAME, "a profile name (letters, digits and _+=,.@-)"),

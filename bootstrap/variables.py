@@ -17,8 +17,16 @@ from typing import Final
 
 from bootstrap.errors import InputError
 
-# Names the tool supplies itself. The original let CONST.inc set them, silently overriding the engineer's keys.
-SUPPLIED_NAMES: Final = ("AWS_USER", "AWS_ACCOUNT_NAME", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_MFA_SERIAL")
+# Names the tool supplies itself, and the flag that gives each. The original let CONST.inc set them, silently
+# overriding the engineer's keys.
+FLAGS: Final = {
+    "AWS_USER": "--user",
+    "AWS_ACCOUNT_NAME": "--account-name",
+    "AWS_ACCESS_KEY_ID": "--access-key-id",
+    "AWS_SECRET_ACCESS_KEY": "--secret-access-key-stdin",
+    "AWS_MFA_SERIAL": "--mfa-serial",
+}
+SUPPLIED_NAMES: Final = tuple(FLAGS)
 # Names the templates see as objects (loops over accounts and roles); CONST.inc may not shadow them.
 RESERVED_NAMES: Final = ("accounts", "roles")
 
@@ -135,7 +143,7 @@ def parse_const(text: str, *, source: Path | None = None, overrides: Mapping[str
         if not _KEY.fullmatch(key):
             raise InputError(f"--set {key}=...: not a valid variable name")
         if key in SUPPLIED_NAMES:
-            raise InputError(f"--set {key}=...: {key} is supplied by the tool; {_flag_hint(key)}")
+            raise InputError(f"--set {key}=...: {key} is supplied by the tool; pass {FLAGS[key]}")
         if key in RESERVED_NAMES:
             raise InputError(f"--set {key}=...: {key!r} is reserved for the templates' loops")
         check_single_line(value, f"--set {key}")
@@ -201,17 +209,6 @@ def _interpolate(value: str, literal: bool, earlier: Mapping[str, str], where: s
         )
 
     return _REFERENCE.sub(resolve, value)
-
-
-def _flag_hint(key: str) -> str:
-    flags = {
-        "AWS_USER": "pass --user",
-        "AWS_ACCOUNT_NAME": "pass --account-name",
-        "AWS_ACCESS_KEY_ID": "pass --access-key-id",
-        "AWS_SECRET_ACCESS_KEY": "pass --secret-access-key-stdin",
-        "AWS_MFA_SERIAL": "pass --mfa-serial",
-    }
-    return flags[key]
 
 
 def _discover(values: dict[str, str], lines: dict[str, int], source: Path | None) -> Variables:
