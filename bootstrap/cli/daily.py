@@ -33,6 +33,12 @@ def _duration_option(default: int | None, help_text: str) -> Callable[[Any], Any
     )
 
 
+def _min_ttl_option(help_text: str) -> Callable[[Any], Any]:
+    return click.option(
+        "--min-ttl", type=click.IntRange(0, None), default=15, show_default=True, metavar="MINUTES", help=help_text
+    )
+
+
 _token_code = click.option(
     "--token-code", metavar="CODE", help="The 6-digit MFA code, instead of being asked for it (it is used once)."
 )
@@ -77,14 +83,7 @@ def _human(seconds: float) -> str:
 @_token_code
 @_token_code_command
 @_duration_option(43200, "Session length in seconds (900..129600).")
-@click.option(
-    "--min-ttl",
-    type=click.IntRange(0, None),
-    default=15,
-    show_default=True,
-    metavar="MINUTES",
-    help="Keep the current session (asking nothing) while it has more than this many minutes left.",
-)
+@_min_ttl_option("Keep the current session (asking nothing) while it has more than this many minutes left.")
 @click.option("--force", is_flag=True, help="Renew the session even if it is still valid.")
 def refresh(
     profile: str | None,
@@ -142,14 +141,7 @@ def refresh(
 )
 @_token_code_command
 @_duration_option(43200, "Session length in seconds (900..129600).")
-@click.option(
-    "--min-ttl",
-    type=click.IntRange(0, None),
-    default=15,
-    show_default=True,
-    metavar="MINUTES",
-    help="Renew the cached session when it has less than this many minutes left.",
-)
+@_min_ttl_option("Renew the cached session when it has less than this many minutes left.")
 def credential_process(profile: str | None, token_code_command: str | None, duration: int, min_ttl: int) -> None:
     """Print an MFA session as the JSON the AWS SDKs and CLI expect from `credential_process`.
 
