@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import configparser
 import re
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -216,34 +215,18 @@ def _given(supplied: Supplied, variables: Variables) -> dict[str, str]:
     return given
 
 
-def _profiles(parser: configparser.RawConfigParser, kind: Literal["config", "credentials"]) -> dict[str, str]:
-    """Profile name -> section name, as botocore names them (``[profile  a]`` is profile ``a``)."""
-    names: dict[str, str] = {}
-    for section in parser.sections():
-        if kind == "credentials":
-            names[section] = section
-        elif section == "default":
-            names["default"] = section
-        else:
-            try:
-                parts = shlex.split(section)
-            except ValueError:
-                continue
-            if len(parts) == 2 and parts[0] == "profile":
-                names[parts[1]] = section
-    return names
-
-
 def _parse_rendered(text: str, template: Path, kind: Literal["config", "credentials"]) -> dict[str, dict[str, str]]:
+    from bootstrap.awsfiles import profile_map
+
     # The same parser, with the same settings, that botocore.configloader uses to read the files.
     parser = configparser.RawConfigParser()
     try:
         parser.read_string(text, source=f"{template.name} (rendered)")
     except configparser.Error as exc:
         raise InputError(f"{template}: the rendered {kind} file is not one botocore can read: {exc}") from None
-    result: dict[str, dict[str, str]] = {}
-    for profile, section in _profiles(parser, kind).items():
-        values = {option: parser.get(section, option) for option in parser.options(section)}
+    sections: dict[str, dict[str, str]] = {}
+    for section in parser.sections():
+        values = dict(parser.items(section, raw=True))
         for option, value in values.items():
             if value.startswith("\n"):
                 for line in value.splitlines():
@@ -251,8 +234,9 @@ def _parse_rendered(text: str, template: Path, kind: Literal["config", "credenti
                         raise InputError(
                             f"{template}: [{section}] {option}: nested line {line.strip()!r} is not key = value"
                         )
-        result[profile] = values
-    return result
+        sections[section] = values
+    # Profiles as botocore names them (`[profile  a]` is profile `a`); in the credentials file, the section name.
+    return profile_map(sections) if kind == "config" else sections
 
 
 def _check_rendered(
