@@ -21,7 +21,7 @@ from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from bootstrap import aws, awsfiles, sessions
+from bootstrap import aws, awsfiles, keys, sessions
 from bootstrap.clock import Clock, SystemClock
 from bootstrap.errors import AwsError, BootstrapError, InputError
 from bootstrap.model import Credentials
@@ -29,7 +29,6 @@ from bootstrap.model import Credentials
 Kind = Literal["role", "session", "key", "process", "none"]
 Result = Literal["ok", "failed", "skipped"]
 
-KEY_MAX_AGE = timedelta(days=90)
 CHECK_DURATION = 900  # the shortest role session: the check needs it for one call
 DEFAULT_WORKERS = 16
 
@@ -179,7 +178,7 @@ def _caller(credentials: Credentials, region: str | None) -> dict[str, Any]:
 
 
 def _key_age_warning(key: Credentials, callers: Sequence[Credentials], clock: Clock) -> tuple[str, ...]:
-    """A warning when the long-term ``key`` is older than 90 days; quiet when IAM will not say.
+    """A warning when the long-term ``key`` is older than ``keys.OLD_KEY_DAYS``; quiet when IAM will not say.
 
     ListAccessKeys usually needs MFA (the ManageOwnUser policy denies it without), so the key's own MFA session
     asks when there is one; no code is asked just for this.
@@ -188,15 +187,15 @@ def _key_age_warning(key: Credentials, callers: Sequence[Credentials], clock: Cl
         try:
             iam = sessions.client("iam", caller)
             with aws.calling("iam:ListAccessKeys"):
-                keys = iam.list_access_keys()["AccessKeyMetadata"]
+                listed = iam.list_access_keys()["AccessKeyMetadata"]
         except AwsError:
             continue
-        for meta in keys:
+        for meta in listed:
             if meta.get("AccessKeyId") == key.access_key_id and meta.get("CreateDate"):
                 created = meta["CreateDate"]
                 created = created if created.tzinfo else created.replace(tzinfo=UTC)
                 age = clock.now() - created
-                if age > KEY_MAX_AGE:
+                if age > timedelta(days=keys.OLD_KEY_DAYS):
                     return (f"access key is {age.days} days old: rotate it (`aws-iam-bootstrap rotate-key`)",)
         return ()
     return ()
@@ -469,7 +468,8 @@ def verify(
     notes: list[str] = []
     for name in chosen:
         check = results[name]
-        if check.kind == "session" and check.error_code == "ExpiredToken" and name + "-long-term" in profiles:
+        renewable = name + sessions.LONG_TERM_SUFFIX in profiles
+        if check.kind == "session" and check.error_code == "ExpiredToken" and renewable:
             notes.append(
                 f"[{name}] has expired: `aws-iam-bootstrap refresh --profile {name}` renews it "
                 "(role checks used a session made for this check only)"
