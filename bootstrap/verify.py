@@ -78,10 +78,14 @@ class VerifyReport:
     def failed(self) -> tuple[ProfileCheck, ...]:
         return tuple(check for check in self.checks if not check.ok)
 
+    @property
+    def checked(self) -> int:
+        return sum(1 for check in self.checks if check.result != "skipped")
+
     def as_json(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
-            "checked": sum(1 for c in self.checks if c.result != "skipped"),
+            "checked": self.checked,
             "failed": len(self.failed),
             "codes_asked": self.codes_asked,
             "seconds": round(self.seconds, 3),

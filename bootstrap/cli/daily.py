@@ -366,8 +366,7 @@ def print_report(report: Any) -> None:
     console.print(table)
     failed = len(report.failed)
     codes = "no MFA code" if report.codes_asked == 0 else f"{report.codes_asked} MFA code(s)"
-    checked = sum(1 for check in report.checks if check.result != "skipped")
-    console.print(f"{checked} checked, {failed} failed, {codes} asked, in {report.seconds:.1f}s.")
+    console.print(f"{report.checked} checked, {failed} failed, {codes} asked, in {report.seconds:.1f}s.")
     for note in report.notes:
         console.print(f"Note: {redact.mask(note)}")
 
