@@ -9,8 +9,9 @@ parser botocore uses. The merge and the write belong to ``awsfiles``.
 from __future__ import annotations
 
 import configparser
+import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -160,10 +161,12 @@ def render(
     given = _given(supplied, variables)
     needed = {p.name for t in templates for p in placeholders(t)} & set(SUPPLIED_NAMES)
     absent = sorted(needed - given.keys(), key=SUPPLIED_NAMES.index)
-    existing = awsfiles.load_profiles(paths)
+    # The user's profiles, parsed only when needed (apply_rendered reads the files again, under the lock, to merge):
+    # to take back a missing name, or to find a source_profile the templates do not render themselves.
+    existing = functools.cache(functools.partial(awsfiles.load_profiles, paths))
     recovered: tuple[str, ...] = ()
     if absent:
-        found = _recover(absent, given, templates, variables, objects, existing)
+        found = _recover(absent, given, templates, variables, objects, existing())
         given.update(found)
         if "AWS_USER" in absent and "AWS_USER" not in given and (user := _user_of(given.get("AWS_MFA_SERIAL"))):
             given["AWS_USER"] = user
@@ -242,10 +245,10 @@ def _parse_rendered(text: str, template: Path, kind: Literal["config", "credenti
 def _check_rendered(
     config: Mapping[str, Mapping[str, str]],
     credentials: Mapping[str, Mapping[str, str]],
-    existing: Mapping[str, Any],
+    existing: Callable[[], Mapping[str, Any]],
     templates: tuple[Template, Template],
 ) -> None:
-    known = set(config) | set(credentials) | set(existing)
+    rendered_names = set(config) | set(credentials)
     for rendered, template in ((config, templates[0]), (credentials, templates[1])):
         for profile, values in rendered.items():
             where = f"{template.path}: profile {profile!r}"
@@ -258,7 +261,7 @@ def _check_rendered(
             if region is not None and not REGION.fullmatch(region):
                 raise InputError(f"{where}: region {region!r} is not an AWS region (like eu-west-1)")
             source = values.get("source_profile")
-            if source is not None and source not in known:
+            if source is not None and source not in rendered_names and source not in existing():
                 raise InputError(
                     f"{where}: source_profile {source!r} names no profile (neither rendered nor in your AWS files)"
                 )
