@@ -24,11 +24,10 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import asdict, dataclass, field, fields
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from bootstrap import aws, keys, mfa
+from bootstrap import aws, keys, mfa, sessions
 from bootstrap.clock import Clock, SystemClock
 from bootstrap.errors import AwsError, InputError, NeedsAnswer, StateError
 from bootstrap.model import Credentials
@@ -38,8 +37,6 @@ if TYPE_CHECKING:
     from bootstrap.prompts import Prompter
     from bootstrap.render import RenderInputs
 
-LONG_TERM_SUFFIX = "-long-term"
-SESSION_MIN_TTL = timedelta(minutes=15)
 STATE_VERSION = 1
 _KEY_ID = re.compile(r"^[A-Z0-9]{16,128}$")
 MAX_DEVICE_NAMES = 5  # alice, alice-2, ... when an unenabled device of an earlier run cannot be deleted
@@ -250,8 +247,6 @@ class _Run:
         self.emit(Note(number, text, level))
 
     def session_with_code(self, key: Credentials, serial: str, duration: int) -> Credentials:
-        from bootstrap import sessions
-
         return mfa.with_codes(
             self.code_source,
             "session",
@@ -264,13 +259,11 @@ class _Run:
 
 def _valid_session(settings: Mapping[str, Any], user_arn: str, clock: Clock) -> Credentials | None:
     """The MFA session in a profile when it has a while left and belongs to ``user_arn``."""
-    from bootstrap import sessions
-
     session = sessions.read_session(settings)
     if session is None:
         return None
     left = sessions.remaining(session, clock)
-    if left is None or left < SESSION_MIN_TTL:
+    if left is None or left < sessions.DEFAULT_MIN_TTL:
         return None
     identity = keys.works(session)
     if identity is None or identity.arn != user_arn:
@@ -410,7 +403,7 @@ def onboard(
     clock: Clock | None = None,
 ) -> OnboardResult:
     """Run (or continue) an onboarding: identity, MFA device, MFA session, own key, files, role checks, links."""
-    from bootstrap import awsfiles, sessions
+    from bootstrap import awsfiles
     from bootstrap.variables import load_const
 
     run = _Run(on_event, clock or SystemClock(), code_source, ONBOARD_STEPS)
@@ -421,7 +414,7 @@ def onboard(
         raise InputError("no profile name: CONST.inc has no DEV_AWS_ACCOUNT_NAME; pass --account-name")
     if options.qr_png is not None and not options.qr_png.absolute().parent.is_dir():
         raise InputError(f"--qr-png {options.qr_png}: no such directory")  # found now, not after the device exists
-    long_term_profile = name + LONG_TERM_SUFFIX
+    long_term_profile = name + sessions.LONG_TERM_SUFFIX
     store = _Store((options.state_dir or state_dir(paths)) / f"onboard-{name}.json", dry_run=dry)
     with store.held():
         state: OnboardState = _from_dict(OnboardState, store.load(), name)
@@ -772,7 +765,7 @@ def _check_roles(
 
     ``known``: the role ARNs CONST.inc names (a refusal of one of them is its trust policy, not a missing role).
     """
-    from bootstrap import awsfiles, sessions, verify
+    from bootstrap import awsfiles, verify
 
     profiles = awsfiles.load_profiles(paths)
     roles = sorted(
@@ -837,7 +830,7 @@ def rotate_key(
 ) -> RotateResult:
     """Replace the long-term key of ``[NAME-long-term]``: create, prove, write, then retire the old key with the
     new one. At every point the file holds a working key and IAM at most two; a re-run finishes or rolls back."""
-    from bootstrap import awsfiles, sessions
+    from bootstrap import awsfiles
 
     run = _Run(on_event, clock or SystemClock(), code_source, ROTATE_STEPS)
     profiles = awsfiles.load_profiles(paths)
