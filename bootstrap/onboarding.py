@@ -505,7 +505,7 @@ def onboard(
                 user=user,
                 account_name=name,
                 credentials=own if own is not None else placeholder,
-                mfa_serial=serial or f"arn:aws:iam::{identity.account}:mfa/{user}",
+                mfa_serial=serial or _device_serial(identity.account, user),
             )
             result = render(options.inputs, supplied, paths, dry_run=dry)
             summary = _changes(result.config) + "; " + _changes(result.credentials)
@@ -564,6 +564,11 @@ def _device_serial(account: str, name: str) -> str:
     return f"arn:aws:iam::{account}:mfa/{name}"
 
 
+def _device_names(user: str) -> list[str]:
+    """The names this tool gives a user's virtual MFA device: ``user``, then ``user-2``... when that is taken."""
+    return [user] + [f"{user}-{n}" for n in range(2, MAX_DEVICE_NAMES + 1)]
+
+
 def _ensure_mfa(
     run: _Run,
     options: OnboardOptions,
@@ -588,9 +593,7 @@ def _ensure_mfa(
     # (the engineer may already have scanned it); any other is useless without its seed.
     with aws.calling("iam:ListVirtualMFADevices"):
         unassigned = iam.list_virtual_mfa_devices(AssignmentStatus="Unassigned")["VirtualMFADevices"]
-    ours = {_device_serial(identity.account, user)} | {
-        _device_serial(identity.account, f"{user}-{n}") for n in range(2, MAX_DEVICE_NAMES + 1)
-    }
+    ours = {_device_serial(identity.account, device_name) for device_name in _device_names(user)}
     found = [str(d["SerialNumber"]) for d in unassigned if d["SerialNumber"] in ours]
     resume = state.mfa_serial if state.pending_seed and not state.mfa_enabled and state.mfa_serial in found else None
     leftovers = [serial for serial in found if serial != resume]
@@ -649,7 +652,7 @@ def _ensure_mfa(
 
 def _create_device(iam: Any, user: str) -> tuple[str, str]:
     """CreateVirtualMFADevice named after the user (``user-2``... when an unenabled one holds the name)."""
-    names = [user] + [f"{user}-{n}" for n in range(2, MAX_DEVICE_NAMES + 1)]
+    names = _device_names(user)
     for device_name in names:
         try:
             with aws.calling("iam:CreateVirtualMFADevice"):
