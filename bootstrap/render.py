@@ -332,23 +332,16 @@ def _recover(
 
     long_term = existing.get(f"{given.get('AWS_ACCOUNT_NAME', '')}-long-term")
     if isinstance(long_term, Mapping):
-        fallbacks = {
-            "AWS_ACCESS_KEY_ID": long_term.get("aws_access_key_id"),
-            "AWS_SECRET_ACCESS_KEY": long_term.get("aws_secret_access_key"),
-            "AWS_MFA_SERIAL": long_term.get("mfa_serial") or long_term.get("aws_mfa_device"),
-        }
-        if not ({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} & found.keys()):
-            key_id, secret = fallbacks["AWS_ACCESS_KEY_ID"], fallbacks["AWS_SECRET_ACCESS_KEY"]
-            if (
-                isinstance(key_id, str)
-                and isinstance(secret, str)
-                and valid(pair[0], key_id)
-                and valid(pair[1], secret)
-            ):
-                for name, value in ((pair[0], str(key_id)), (pair[1], str(secret))):
-                    if name in absent:
-                        found[name] = value
-        device = fallbacks["AWS_MFA_SERIAL"]
+        key_id, secret = long_term.get("aws_access_key_id"), long_term.get("aws_secret_access_key")
+        if (
+            not (set(pair) & found.keys())
+            and isinstance(key_id, str)
+            and isinstance(secret, str)
+            and valid(pair[0], key_id)
+            and valid(pair[1], secret)
+        ):
+            found.update((name, value) for name, value in zip(pair, (key_id, secret), strict=True) if name in absent)
+        device = long_term.get("mfa_serial") or long_term.get("aws_mfa_device")
         wanted = "AWS_MFA_SERIAL" in absent and "AWS_MFA_SERIAL" not in found
         if wanted and isinstance(device, str) and valid("AWS_MFA_SERIAL", device):
             found["AWS_MFA_SERIAL"] = device
