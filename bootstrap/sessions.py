@@ -393,7 +393,7 @@ def run_code_command(command: str, *, timeout: float = 120) -> str:
 
 
 class Codes:
-    """A ``CodeSource`` from the flags, falling back to ``ask``; counts the codes it handed out.
+    """A ``CodeSource`` from the flags, falling back to ``ask``.
 
     A TOTP code is single-use, so ``--token-code`` can serve one MFA serial only; asking twice for the same
     serial would be a bug (one MFA session per serial), so each serial's code is remembered.
@@ -405,7 +405,6 @@ class Codes:
         self.token_code = check_code(token_code, origin="--token-code") if token_code else None
         self.command = command
         self.ask = ask
-        self.asked = 0
         self._given: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -423,7 +422,6 @@ class Codes:
                 code = check_code(self.ask(mfa_serial))
             else:
                 raise InputError(f"an MFA code for {mfa_serial} is needed: pass --token-code or --token-code-command")
-            self.asked += 1
             self._given[mfa_serial] = code
             return code
 
