@@ -1,18 +1,17 @@
 """Shared helpers for the onboard, rotate-key and MFA tests (no tests here).
 
-The clock: the sandbox checks TOTP codes against real time, accepting the previous, current and next window (as
-AWS does) and refusing a replayed code. ``FakeClock`` starts one window in the past and ``sleep`` only moves it
-forward, so a flow needing three codes from three consecutive windows (enable x2, session) runs without waiting
-30 s twice: t-30, t and t+30 are all accepted at real time t.
+The clock: the sandbox checks TOTP codes, accepting the previous, current and next window (as AWS does) and
+refusing a replayed code. The onboard and rotate-key tests share a ``FakeClock`` with the sandbox's rules layer
+(``sandbox.layer.clock``), and its ``sleep`` only moves it forward, so a flow needing codes from consecutive
+windows (enable x2, session) runs without really waiting.
 """
 
 from __future__ import annotations
 
 import shutil
-import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,15 +31,6 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.current += timedelta(seconds=seconds)
-
-
-def window_safe_clock(*, margin: float = 8.0) -> FakeClock:
-    """A FakeClock one window behind real time, started early enough in a real window that the codes it hands
-    out stay inside the sandbox's accepted range for the test (waits at most ``margin`` seconds, once)."""
-    into = time.time() % 30
-    if into > 30 - margin - 10:
-        time.sleep(30 - into + 0.2)
-    return FakeClock(datetime.now(UTC) - timedelta(seconds=30))
 
 
 def team_dir(tmp_path: Path, const_inc: str) -> Path:
