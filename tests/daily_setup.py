@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyotp
 
@@ -123,6 +123,50 @@ def role_profiles(accounts: Iterable[SandboxAccount]) -> list[tuple[str, str]]:
     return [
         (f"{account.name}_{kind.lower()}", account.role_arn(kind)) for account in accounts for kind in account.roles
     ]
+
+
+def twelve_profiles(sandbox: Sandbox, user: SandboxUser) -> list[tuple[str, str]]:
+    """Twelve role profiles in three accounts: every role of dev, prod and a third account, and each account's
+    READ role again for a second region (people keep those)."""
+    for env in ("DEV", "PROD"):
+        sandbox.grant(user.name, env, ("ADMIN", "OPS", "READ"))
+    third = add_account(sandbox, user.name)
+    accounts = [sandbox.accounts["DEV"], sandbox.accounts["PROD"], third]
+    roles = role_profiles(accounts)
+    roles += [(f"{account.name}_read_us", account.role_arn("READ")) for account in accounts]
+    assert len(roles) == 12
+    assert len({arn.split(":")[4] for _, arn in roles}) == 3
+    return roles
+
+
+def const_inc(sandbox: Sandbox, accounts: list[SandboxAccount]) -> str:
+    """The team's CONST.inc naming just ``accounts`` and their roles."""
+    lines = [f"GLOBAL_AWS_REGION={sandbox.region}", ""]
+    for account in accounts:
+        lines += [f"{account.env}_AWS_ACCOUNT_ID={account.id}", f"{account.env}_AWS_ACCOUNT_NAME={account.name}"]
+        lines += [f"{account.env}_IAM_{kind}_ROLE={role}" for kind, role in account.roles.items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def type_code(
+    device: Device, program: Path, args: Sequence[str], *, prompt: str | None = None, **spawn: Any
+) -> tuple[int | None, str]:
+    """Run ``program`` in a real terminal and type a fresh code of ``device`` where it asks for one (``prompt``,
+    by default the tool's). Returns its exit status and what it showed after the prompt."""
+    import pexpect
+
+    from tests.helpers import record
+
+    child = pexpect.spawn(str(program), list(args), encoding="utf-8", **spawn)
+    try:
+        child.expect(prompt or f"MFA code for {device.serial}")
+        child.sendline(device.code())
+        child.expect(pexpect.EOF)
+    finally:
+        record(child.before or "")
+        child.close()
+    return child.exitstatus, child.before or ""
 
 
 def write_private(path: Path, text: str) -> None:

@@ -12,31 +12,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import boto3
-import pexpect
 import pytest
 
 from bootstrap.model import Credentials
 from tests import daily_setup
 from tests.helpers import BIN, aws_cli, cli, record
-from tests.test_refresh import twelve_profiles
 
 if TYPE_CHECKING:
     from bootstrap.awsfiles import AwsPaths
-    from bootstrap.sandbox import Sandbox, SandboxAccount, SandboxUser
+    from bootstrap.sandbox import Sandbox, SandboxUser
 
 pytestmark = pytest.mark.slow
 
 FIXTURES = Path(__file__).parent / "fixtures" / "credential_process"
 CACHE = Path(".aws") / "aws-iam-bootstrap" / "cache"
-
-
-def const_inc(sandbox: Sandbox, accounts: list[SandboxAccount]) -> str:
-    lines = [f"GLOBAL_AWS_REGION={sandbox.region}", ""]
-    for account in accounts:
-        lines += [f"{account.env}_AWS_ACCOUNT_ID={account.id}", f"{account.env}_AWS_ACCOUNT_NAME={account.name}"]
-        lines += [f"{account.env}_IAM_{kind}_ROLE={role}" for kind, role in account.roles.items()]
-        lines.append("")
-    return "\n".join(lines)
 
 
 def render_credential_process_layout(
@@ -46,7 +35,7 @@ def render_credential_process_layout(
     profiles of the engineer's own below it (render keeps them)."""
     accounts = [a for a in sandbox.accounts.values() if any(arn.split(":")[4] == a.id for _, arn in roles)]
     const = tmp_path / "CONST.inc"
-    const.write_text(const_inc(sandbox, accounts))
+    const.write_text(daily_setup.const_inc(sandbox, accounts))
     run = cli(
         "render",
         "--const-file",
@@ -74,7 +63,7 @@ def test_botocore_and_the_aws_cli_get_twelve_roles_in_three_accounts_with_one_co
     sandbox: Sandbox, aws_env: AwsPaths, fresh_user: SandboxUser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     eng = daily_setup.engineer(sandbox, fresh_user, tmp_path)
-    roles = twelve_profiles(sandbox, fresh_user)
+    roles = daily_setup.twelve_profiles(sandbox, fresh_user)
     render_credential_process_layout(sandbox, eng, roles, tmp_path)
     config = aws_env.config.read_text()
     assert f"credential_process = aws-iam-bootstrap credential-process --profile {eng.name}\n" in config
@@ -202,22 +191,16 @@ def test_the_code_is_asked_on_the_terminal_while_the_aws_cli_owns_stdout(
         aws_env, eng, [("dev-admin", dev.role_arn("ADMIN"))], session_profile=f"credential_process = {process}"
     )
     env = {k: v for k, v in os.environ.items() if k != "AWS_IAM_BOOTSTRAP_TOKEN_CODE_COMMAND"}
-    child = pexpect.spawn(
-        str(BIN / "aws"),
+    status, shown = daily_setup.type_code(
+        eng.device,
+        BIN / "aws",
         ["sts", "get-caller-identity", "--profile", "dev-admin", "--output", "text"],
+        prompt=f"MFA code for {eng.device.serial}: ",
         env=env,
-        encoding="utf-8",
         timeout=90,
     )
-    try:
-        child.expect(f"MFA code for {eng.device.serial}: ")
-        child.sendline(eng.device.code())
-        child.expect(pexpect.EOF)
-    finally:
-        record(child.before or "")
-        child.close()
-    assert child.exitstatus == 0, child.before
-    assert f"assumed-role/{dev.roles['ADMIN']}/" in (child.before or "")
+    assert status == 0, shown
+    assert f"assumed-role/{dev.roles['ADMIN']}/" in shown
 
 
 def test_without_a_terminal_it_names_the_flag(aws_env: AwsPaths, tmp_path: Path) -> None:

@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import boto3
-import pexpect
 import pytest
 
 from bootstrap import awsfiles
 from tests import daily_setup
-from tests.helpers import BIN, aws_cli, cli, record
+from tests.helpers import BIN, aws_cli, cli
 
 if TYPE_CHECKING:
     from bootstrap.awsfiles import AwsPaths
@@ -24,25 +23,11 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.slow
 
 
-def twelve_profiles(sandbox: Sandbox, user: SandboxUser) -> list[tuple[str, str]]:
-    """Twelve role profiles in three accounts: every role of dev, prod and a third account, and each account's
-    READ role again for a second region (people keep those)."""
-    for env in ("DEV", "PROD"):
-        sandbox.grant(user.name, env, ("ADMIN", "OPS", "READ"))
-    third = daily_setup.add_account(sandbox, user.name)
-    accounts = [sandbox.accounts["DEV"], sandbox.accounts["PROD"], third]
-    roles = daily_setup.role_profiles(accounts)
-    roles += [(f"{account.name}_read_us", account.role_arn("READ")) for account in accounts]
-    assert len(roles) == 12
-    assert len({arn.split(":")[4] for _, arn in roles}) == 3
-    return roles
-
-
 def test_one_code_then_twelve_role_profiles_in_three_accounts_work(
     sandbox: Sandbox, aws_env: AwsPaths, fresh_user: SandboxUser, tmp_path: Path
 ) -> None:
     eng = daily_setup.engineer(sandbox, fresh_user, tmp_path)
-    roles = twelve_profiles(sandbox, fresh_user)
+    roles = daily_setup.twelve_profiles(sandbox, fresh_user)
     daily_setup.write_files(aws_env, eng, roles)
     long_term_before = aws_env.credentials.read_text()
 
@@ -214,18 +199,11 @@ def test_the_code_is_asked_in_a_real_terminal(
 ) -> None:
     eng = daily_setup.engineer(sandbox, fresh_user, tmp_path)
     daily_setup.write_files(aws_env, eng, [])
-    child = pexpect.spawn(
-        str(BIN / "aws-iam-bootstrap"), ["refresh"], env=dict(os.environ), encoding="utf-8", timeout=60
+    status, shown = daily_setup.type_code(
+        eng.device, BIN / "aws-iam-bootstrap", ["refresh"], env=dict(os.environ), timeout=60
     )
-    try:
-        child.expect(f"MFA code for {eng.device.serial}")
-        child.sendline(eng.device.code())
-        child.expect(pexpect.EOF)
-    finally:
-        record(child.before or "")
-        child.close()
-    assert child.exitstatus == 0, child.before
-    assert "renewed" in (child.before or "")
+    assert status == 0, shown
+    assert "renewed" in shown
     assert awsfiles.load_profiles(aws_env)[eng.name]["aws_session_token"]
 
 

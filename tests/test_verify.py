@@ -8,15 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pexpect
 import pytest
 
 from bootstrap import sessions, verify
 from bootstrap.model import Credentials
 from bootstrap.sessions import Codes
 from tests import daily_setup
-from tests.helpers import BIN, cli, record
-from tests.test_credential_process import const_inc
+from tests.helpers import BIN, cli
 
 if TYPE_CHECKING:
     from bootstrap.awsfiles import AwsPaths
@@ -46,7 +44,7 @@ def alices_day(
         credentials.write(
             f"\n[{DELETED}]\naws_access_key_id = AKIADELETEDDELETED01\naws_secret_access_key = {'x' * 40}\n"
         )
-    (tmp_path / "CONST.inc").write_text(const_inc(sandbox, [dev, prod]))
+    (tmp_path / "CONST.inc").write_text(daily_setup.const_inc(sandbox, [dev, prod]))
     return eng
 
 
@@ -249,25 +247,17 @@ def test_the_code_is_asked_once_in_a_real_terminal(
     sandbox: Sandbox, aws_env: AwsPaths, fresh_user: SandboxUser, tmp_path: Path
 ) -> None:
     eng = alices_day(sandbox, aws_env, fresh_user, tmp_path)
-    child = pexpect.spawn(
-        str(BIN / "aws-iam-bootstrap"),
+    status, shown = daily_setup.type_code(
+        eng.device,
+        BIN / "aws-iam-bootstrap",
         ["verify", "-p", "example-*"],
         # The table fits the terminal: let the pty's 220 columns rule, not a COLUMNS inherited from the runner.
         env={k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")},
         cwd=str(tmp_path),
-        encoding="utf-8",
         timeout=90,
         dimensions=(50, 220),
     )
-    try:
-        child.expect(f"MFA code for {eng.device.serial}")
-        child.sendline(eng.device.code())
-        child.expect(pexpect.EOF)
-    finally:
-        record(child.before or "")
-        child.close()
-    assert child.exitstatus == 1
-    shown = child.before or ""
+    assert status == 1
     assert shown.count("MFA code for") == 0  # asked once: only the prompt matched above
     assert "not in the trust policy" in shown
     assert "1 MFA code(s) asked" in shown
