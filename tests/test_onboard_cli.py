@@ -14,19 +14,20 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pexpect
 import pyotp
 import pytest
 
 from bootstrap import keys
-from tests.helpers import BIN, cli, record
+from tests.helpers import BIN, Run, cli, record
 from tests.test_onboard import enabled_devices, file_key, iam_keys
 from tests.test_onboard_support import team_dir
 
 if TYPE_CHECKING:
     from bootstrap.awsfiles import AwsPaths
+    from bootstrap.model import Credentials
     from bootstrap.sandbox import Sandbox, SandboxUser
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -52,15 +53,43 @@ def spawn(team: Path, *args: str) -> tuple[pexpect.spawn, io.StringIO]:
     return child, screen
 
 
+def type_key(child: pexpect.spawn, key: Credentials) -> None:
+    """Answer the prompts for the one-time key, as the engineer types it."""
+    child.expect("One-time access key id")
+    child.sendline(key.access_key_id)
+    child.expect("One-time secret access key")
+    child.sendline(key.secret_access_key)  # hidden: a terminal never echoes it
+
+
+def onboard_with_key(team: Path, key: Credentials, *args: str, **kwargs: Any) -> Run:
+    """``onboard`` without a terminal: the key id as a flag, its secret on stdin."""
+    return cli(
+        "onboard",
+        *args,
+        "--access-key-id",
+        key.access_key_id,
+        "--secret-access-key-stdin",
+        input=key.secret_access_key + "\n",
+        cwd=team,
+        **kwargs,
+    )
+
+
+def progress(paths: AwsPaths) -> dict[str, Any]:
+    """The onboarding's progress file."""
+    return dict(json.loads((paths.credentials.parent / "aws-iam-bootstrap" / "onboard-example-dev.json").read_text()))
+
+
+def device_serial(user: SandboxUser) -> str:
+    return f"arn:aws:iam::{user.account_id}:mfa/{user.name}"
+
+
 def test_onboarding_in_a_real_terminal(aws_env: AwsPaths, team: Path, fresh_user: SandboxUser, tmp_path: Path) -> None:
     key = fresh_user.one_time_key
     png = tmp_path / "qr.png"
     child, screen = spawn(team, "--show-seed", "--qr-png", str(png))
     try:
-        child.expect("One-time access key id")
-        child.sendline(key.access_key_id)
-        child.expect("One-time secret access key")
-        child.sendline(key.secret_access_key)  # hidden: a terminal never echoes it
+        type_key(child, key)
         child.expect(r"seed \(type it into your app if you cannot scan\): ([A-Z2-7]+)")
         seed = child.match.group(1)
         totp, now = pyotp.TOTP(seed), time.time()
@@ -97,10 +126,7 @@ def test_ctrl_c_at_a_prompt_leaves_nothing_half_written(aws_env: AwsPaths, team:
     key = fresh_user.one_time_key
     child, screen = spawn(team)
     try:
-        child.expect("One-time access key id")
-        child.sendline(key.access_key_id)
-        child.expect("One-time secret access key")
-        child.sendline(key.secret_access_key)
+        type_key(child, key)
         child.expect("First MFA code")
         child.send("\x03")
         child.expect(pexpect.EOF)
@@ -110,7 +136,7 @@ def test_ctrl_c_at_a_prompt_leaves_nothing_half_written(aws_env: AwsPaths, team:
     assert child.exitstatus == 130, screen.getvalue()[-2000:]
     assert "interrupted; nothing was half-written" in screen.getvalue()
     assert not aws_env.credentials.exists()  # nothing written before the session exists
-    state = json.loads((aws_env.credentials.parent / "aws-iam-bootstrap" / "onboard-example-dev.json").read_text())
+    state = progress(aws_env)
     assert state["mfa_enabled"] is False
     assert iam_keys(fresh_user) == [key.access_key_id]
 
@@ -132,10 +158,7 @@ def test_ctrl_c_at_the_session_code_keeps_the_enabled_device(
     key = fresh_user.one_time_key
     child, screen = spawn(team, "--show-seed")
     try:
-        child.expect("One-time access key id")
-        child.sendline(key.access_key_id)
-        child.expect("One-time secret access key")
-        child.sendline(key.secret_access_key)
+        type_key(child, key)
         child.expect(r"seed \(type it into your app if you cannot scan\): ([A-Z2-7]+)")
         totp, now = pyotp.TOTP(child.match.group(1)), time.time()
         child.expect("First MFA code")
@@ -149,10 +172,9 @@ def test_ctrl_c_at_the_session_code_keeps_the_enabled_device(
         child.close()
         record(screen.getvalue())
     assert child.exitstatus == 130
-    serial = f"arn:aws:iam::{fresh_user.account_id}:mfa/{fresh_user.name}"
-    assert enabled_devices(fresh_user) == {serial}  # the next run uses it: no second device
+    assert enabled_devices(fresh_user) == {device_serial(fresh_user)}  # the next run uses it: no second device
     assert not aws_env.credentials.exists()
-    state = json.loads((aws_env.credentials.parent / "aws-iam-bootstrap" / "onboard-example-dev.json").read_text())
+    state = progress(aws_env)
     assert state["mfa_enabled"] is True
     assert state["pending_seed"] is None
 
@@ -172,32 +194,14 @@ def test_without_a_code_command_it_stops_before_creating_a_device(
 ) -> None:
     from bootstrap.sandbox import backend
 
-    key = fresh_user.one_time_key
-    result = cli(
-        "onboard",
-        "--access-key-id",
-        key.access_key_id,
-        "--secret-access-key-stdin",
-        input=key.secret_access_key + "\n",
-        cwd=team,
-    )
+    result = onboard_with_key(team, fresh_user.one_time_key)
     assert result.returncode == 5, result.output
     assert "pass --token-code-command" in result.stderr
     assert not [s for s in backend.iam(fresh_user.account_id).virtual_mfa_devices if fresh_user.name in s]
 
 
 def test_dry_run_through_the_command(aws_env: AwsPaths, team: Path, fresh_user: SandboxUser) -> None:
-    key = fresh_user.one_time_key
-    result = cli(
-        "onboard",
-        "--dry-run",
-        "--non-interactive",
-        "--access-key-id",
-        key.access_key_id,
-        "--secret-access-key-stdin",
-        input=key.secret_access_key + "\n",
-        cwd=team,
-    )
+    result = onboard_with_key(team, fresh_user.one_time_key, "--dry-run", "--non-interactive")
     assert result.returncode == 0, result.output
     assert "would create a virtual MFA device" in result.stdout
     assert "Dry run: nothing was changed." in result.stdout
@@ -225,7 +229,7 @@ def test_non_interactive_with_a_code_command(
         "sys.exit(1)\n",
         encoding="utf-8",
     )
-    serial = f"arn:aws:iam::{fresh_user.account_id}:mfa/{fresh_user.name}"
+    serial = device_serial(fresh_user)
     done = threading.Event()
 
     def authenticator_app() -> None:
@@ -239,18 +243,13 @@ def test_non_interactive_with_a_code_command(
 
     app = threading.Thread(target=authenticator_app, daemon=True)
     app.start()
-    key = fresh_user.one_time_key
     try:
-        result = cli(
-            "onboard",
+        result = onboard_with_key(
+            team,
+            fresh_user.one_time_key,
             "--non-interactive",
-            "--access-key-id",
-            key.access_key_id,
-            "--secret-access-key-stdin",
             "--token-code-command",
             f"{sys.executable} {script}",
-            input=key.secret_access_key + "\n",
-            cwd=team,
             timeout=180,
         )
     finally:
