@@ -78,3 +78,18 @@ def calling(action: str) -> Iterator[None]:
         raise AwsError(f"{action}: could not reach AWS ({exc})", code="ConnectionError", action=action) from None
     except botocore.exceptions.NoCredentialsError:
         raise AwsError(f"{action}: no AWS credentials found", code="NoCredentials", action=action) from None
+    except botocore.exceptions.CredentialRetrievalError as exc:
+        # A profile's credential_process failed. Its own words (stderr) are not repeated: they are another
+        # program's output, and may hold what that program was unlocking.
+        provider = exc.kwargs.get("provider", "the credential provider")
+        raise AwsError(
+            f"{action}: {provider} failed to produce credentials (run the profile's credential_process by hand "
+            "to see why)",
+            code="CredentialProcessFailed",
+            action=action,
+        ) from None
+    except botocore.exceptions.BotoCoreError as exc:
+        # Anything else botocore raises (read timeouts, closed connections, TLS, bad profile settings) is still an
+        # AWS-side failure of this action, never a traceback.
+        name = type(exc).__name__
+        raise AwsError(f"{action} failed: {name}", code=name, action=action) from None
