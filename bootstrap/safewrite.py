@@ -140,8 +140,10 @@ def read_text(path: Path) -> str | None:
         raise StateError(f"cannot read {path}: {exc.strerror}") from None
 
 
-def write_private(path: Path, text: str, *, backup: bool = True, keep: int = 5) -> Path | None:
+def write_private(path: Path, text: str | bytes, *, backup: bool = True, keep: int = 5) -> Path | None:
     """Replace ``path`` (or its symlink's target) with ``text`` atomically, mode 0600; return the backup made.
+
+    ``text`` may be bytes, for private files that are not text (the QR code of an MFA device holds its seed).
 
     The previous content, if any and ``backup``, is first saved as ``<name>.bak-<UTC timestamp>`` (0600) and only
     the newest ``keep`` backups are kept. On any failure the old file is intact, no temporary file is left, and
@@ -151,7 +153,7 @@ def write_private(path: Path, text: str, *, backup: bool = True, keep: int = 5) 
         raise ValueError("keep must be at least 1")
     target = target_of(path)
     private_dir(target.parent)
-    data = text.encode("utf-8")
+    data = text.encode("utf-8") if isinstance(text, str) else text
     backup_path: Path | None = None
     try:
         if backup:
