@@ -11,7 +11,7 @@ from typing import Protocol
 
 import click
 
-from bootstrap.errors import Interrupted, NeedsAnswer
+from bootstrap.errors import InputError, Interrupted, NeedsAnswer
 
 
 class Prompter(Protocol):
@@ -92,3 +92,15 @@ class TtyPrompter(TerminalPrompter):
     def secret(self, question: str, flag: str) -> str:
         # One-time codes are the only thing asked here; echoing them lets the person check what they typed.
         return self.text(question, flag)
+
+
+def secret_from_stdin(question: str, flag: str = "--secret-access-key-stdin") -> str:
+    """The secret a ``...-stdin`` flag promised: one line of stdin, read hidden when stdin is a terminal (a person
+    typing it there must not see it echoed into their scroll-back)."""
+    if sys.stdin.isatty():
+        secret = TerminalPrompter(interactive=True).secret(question, flag)
+    else:
+        secret = sys.stdin.readline().strip()
+    if not secret:
+        raise InputError(f"{flag}: nothing on stdin")
+    return secret

@@ -85,20 +85,14 @@ def render(
     from bootstrap import render as core
     from bootstrap.awsfiles import aws_paths
     from bootstrap.model import Credentials
-    from bootstrap.prompts import TerminalPrompter
+    from bootstrap.prompts import TerminalPrompter, secret_from_stdin
 
     credentials = None
     prompter = None
     if secret_access_key_stdin:
         if access_key_id is None:
             raise InputError("--secret-access-key-stdin needs --access-key-id")
-        if sys.stdin.isatty():  # typed at a terminal: never echo it
-            secret = TerminalPrompter(interactive=True).secret("Your secret access key", "--secret-access-key-stdin")
-        else:
-            secret = sys.stdin.readline().strip()
-        if not secret:
-            raise InputError("--secret-access-key-stdin: nothing on stdin")
-        credentials = Credentials(access_key_id, secret)
+        credentials = Credentials(access_key_id, secret_from_stdin("Your secret access key"))
     elif sys.stdin.isatty():
         prompter = TerminalPrompter(interactive=True)
         if access_key_id is not None:
