@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import stat
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ from bootstrap.errors import AwsError, CheckFailed, InputError, NeedsAnswer, Sta
 from bootstrap.model import Credentials
 from bootstrap.prompts import NoPrompter
 from tests.helpers import aws_cli, cli
-from tests.test_onboard_support import RUN_ID, Events, FakeClock, team_dir
+from tests.test_onboard_support import RUN_ID, Crash, Events, FakeClock, crash_observer, sandbox_clock, team_dir
 
 if TYPE_CHECKING:
     from bootstrap.awsfiles import AwsPaths
@@ -30,16 +30,10 @@ if TYPE_CHECKING:
 NAME = "example-dev"
 
 
-class Crash(Exception):
-    """Stands for the process dying (a lost connection, a kill) at one point of the run."""
-
-
 @pytest.fixture
 def clock(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """The tool's clock, shared with the sandbox's TOTP and expiry checks for this test."""
-    fake = FakeClock(datetime.now(UTC))
-    monkeypatch.setattr(sandbox.layer, "clock", lambda: fake.now().timestamp())
-    return fake
+    return sandbox_clock(sandbox, monkeypatch)
 
 
 @pytest.fixture
@@ -81,14 +75,7 @@ def run(
 ) -> tuple[onboarding.OnboardResult, Events]:
     from bootstrap.render import find_inputs
 
-    count = [0]
-
-    def maybe_crash(event: object) -> None:
-        count[0] += 1
-        if crash_at is not None and count[0] == crash_at:
-            raise Crash(f"crash at event {crash_at}: {event}")
-
-    events = Events(auth.observe, maybe_crash)
+    events = Events(auth.observe, crash_observer(crash_at))
     opts = onboarding.OnboardOptions(paths=paths, inputs=find_inputs(team), one_time_key=key, **options)
     result = onboarding.onboard(opts, prompter or NoPrompter(), source or auth, events, clock=clock)
     return result, events

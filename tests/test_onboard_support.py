@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pytest
+
+    from bootstrap.sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parent.parent
 # Makes the user names a test adds unique in its sandbox (one sandbox per test process, shared by its tests).
@@ -31,6 +37,30 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.current += timedelta(seconds=seconds)
+
+
+def sandbox_clock(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """A FakeClock at real time that the sandbox's rules layer (TOTP windows, expiry) shares for one test."""
+    fake = FakeClock(datetime.now(UTC))
+    monkeypatch.setattr(sandbox.layer, "clock", lambda: fake.now().timestamp())
+    return fake
+
+
+class Crash(Exception):
+    """Stands for the process dying (a lost connection, a kill) at one point of the run."""
+
+
+def crash_observer(point: int | None) -> Callable[[object], None]:
+    """An event observer that raises ``Crash`` at the ``point``-th event (never when ``point`` is None)."""
+    seen = 0
+
+    def observe(event: object) -> None:
+        nonlocal seen
+        seen += 1
+        if seen == point:
+            raise Crash(f"crash at event {point}: {event}")
+
+    return observe
 
 
 def team_dir(tmp_path: Path, const_inc: str) -> Path:

@@ -19,8 +19,8 @@ from bootstrap.errors import NeedsAnswer, StateError
 from bootstrap.model import Credentials
 from bootstrap.prompts import NoPrompter
 from tests.helpers import aws_cli, cli
-from tests.test_onboard import Answers, Crash, iam_keys
-from tests.test_onboard_support import RUN_ID, Events, FakeClock
+from tests.test_onboard import Answers, iam_keys
+from tests.test_onboard_support import RUN_ID, Crash, Events, FakeClock, crash_observer, sandbox_clock
 
 if TYPE_CHECKING:
     from bootstrap.awsfiles import AwsPaths
@@ -32,9 +32,7 @@ LONG_TERM = f"{NAME}-long-term"
 
 @pytest.fixture
 def clock(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock(datetime.now(UTC))
-    monkeypatch.setattr(sandbox.layer, "clock", lambda: fake.now().timestamp())
-    return fake
+    return sandbox_clock(sandbox, monkeypatch)
 
 
 def set_up(paths: AwsPaths, user: SandboxUser, clock: FakeClock, *, session: bool = True) -> mfa.Authenticator:
@@ -60,14 +58,7 @@ def set_up(paths: AwsPaths, user: SandboxUser, clock: FakeClock, *, session: boo
 def rotate(
     paths: AwsPaths, clock: FakeClock, auth: mfa.CodeSource, *, crash_at: int | None = None, **kwargs: Any
 ) -> tuple[onboarding.RotateResult, Events]:
-    count = [0]
-
-    def maybe_crash(event: object) -> None:
-        count[0] += 1
-        if crash_at is not None and count[0] == crash_at:
-            raise Crash(f"crash at event {crash_at}: {event}")
-
-    events = Events(maybe_crash)
+    events = Events(crash_observer(crash_at))
     prompter = kwargs.pop("prompter", NoPrompter())
     result = onboarding.rotate_key(paths, prompter, auth, events, profile=NAME, clock=clock, **kwargs)
     return result, events
