@@ -661,8 +661,10 @@ def _process_credentials(profile: str) -> Credentials:
     return Credentials(creds.access_key, creds.secret_key, creds.token)
 
 
-def role_session_name(settings: Mapping[str, Any]) -> str:
-    return str(settings.get("role_session_name") or f"aws-iam-bootstrap-{int(time.time())}")
+def role_session_name(settings: Mapping[str, Any]) -> str | None:
+    """The profile's ``role_session_name``, if it sets one (``assume_role`` names the session otherwise)."""
+    name = settings.get("role_session_name")
+    return str(name) if name else None
 
 
 @dataclass(frozen=True)
