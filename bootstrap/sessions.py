@@ -606,12 +606,12 @@ class SourceSessions:
         if session is not None and (self.fresh(session) or not with_mfa):
             return Resolved(session, with_mfa)
         process = str(settings.get("credential_process") or "")
-        if lt is not None and with_mfa:
+        if lt is not None and lt.mfa_serial is not None:
             if "credential-process" in process:
                 # Ours: its cache may already hold today's session, and renewing it keeps the cache current.
                 with self._lock:
                     if lt.mfa_serial not in self._by_serial:
-                        result = cached_session(
+                        cached = cached_session(
                             self.paths,
                             name,
                             self.code_source,
@@ -619,9 +619,8 @@ class SourceSessions:
                             duration=self.duration,
                             clock=self.clock,
                         )
-                        self._by_serial[str(lt.mfa_serial)] = result.session
-                    return Resolved(self._by_serial[str(lt.mfa_serial)], True)
-            return Resolved(self.mfa_session(lt.credentials, str(lt.mfa_serial), region=lt.region, profile=name), True)
+                        self._by_serial[lt.mfa_serial] = cached.session
+            return Resolved(self.mfa_session(lt.credentials, lt.mfa_serial, region=lt.region, profile=name), True)
         static = read_static(settings)
         if static is not None:
             return Resolved(static, False)
