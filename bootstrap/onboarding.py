@@ -246,8 +246,9 @@ class _Run:
     def note(self, number: int, text: str, level: Literal["info", "warn", "dry-run"] = "info") -> None:
         self.emit(Note(number, text, level))
 
-    def session_with_code(self, key: Credentials, serial: str, duration: int) -> Credentials:
-        return mfa.with_codes(
+    def new_session(self, paths: AwsPaths, profile: str, key: Credentials, serial: str, duration: int) -> Credentials:
+        """An MFA session of ``key`` (asking a code), written into ``[profile]`` at once: never only in memory."""
+        session = mfa.with_codes(
             self.code_source,
             "session",
             serial,
@@ -255,6 +256,8 @@ class _Run:
             clock=self.clock,
             log=self.codes,
         )
+        sessions.write_session(paths, profile, session)
+        return session
 
 
 def _valid_session(settings: Mapping[str, Any], user_arn: str, clock: Clock) -> Credentials | None:
@@ -488,8 +491,7 @@ def onboard(
                 )
                 run.done(3, "dry run: no session")
             else:
-                session = run.session_with_code(key, serial, options.duration)
-                sessions.write_session(paths, name, session)
+                session = run.new_session(paths, name, key, serial, options.duration)
                 run.done(3, f"MFA session until {session.expiration:%Y-%m-%d %H:%M} UTC, written into [{name}]")
 
         # 4. Your own access key -------------------------------------------------------------------------------
@@ -874,9 +876,8 @@ def rotate_key(
                     run.note(2, "would ask for a code and get an MFA session", "dry-run")
                     run.done(2, "dry run")
                 else:
-                    session = run.session_with_code(current, lt.mfa_serial, duration)
+                    session = run.new_session(paths, name, current, lt.mfa_serial, duration)
                     session_key_id = current.access_key_id
-                    sessions.write_session(paths, name, session)
                     run.done(2, f"MFA session written into [{name}]")
 
         with run.step(3):
@@ -966,8 +967,7 @@ def rotate_key(
                 retire_with = session
             else:
                 # The old key's session would do, but proving the new key can manage keys is the point.
-                retire_with = run.session_with_code(new_key, lt.mfa_serial, duration)
-                sessions.write_session(paths, name, retire_with)
+                retire_with = run.new_session(paths, name, new_key, lt.mfa_serial, duration)
                 run.note(6, f"new MFA session from the new key written into [{name}]")
             keys.deactivate_key(retire_with, user, old_to_retire)
             keys.delete_key(retire_with, user, old_to_retire)
