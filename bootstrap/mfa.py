@@ -10,7 +10,6 @@ asks again, up to ``MAX_ATTEMPTS`` times, when AWS says the code is wrong or exp
 from __future__ import annotations
 
 import io
-import os
 import re
 import shlex
 import subprocess
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 from urllib.parse import quote, urlencode
 
-from bootstrap.errors import AwsError, CheckFailed, InputError
+from bootstrap.errors import AwsError, CheckFailed, InputError, StateError
 
 if TYPE_CHECKING:
     from bootstrap.clock import Clock
@@ -93,22 +92,14 @@ def write_qr_png(uri: str, path: Path) -> None:
     """Write the QR code as a PNG, mode 0600 (it holds the device's seed), replacing ``path`` atomically."""
     import segno
 
+    from bootstrap.safewrite import write_private
+
     buf = io.BytesIO()
     segno.make(uri, error="m").save(buf, kind="png", scale=8, border=4)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    except OSError as exc:
-        raise InputError(f"--qr-png {path}: cannot write there ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(buf.getvalue())
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        write_private(path, buf.getvalue(), backup=False)  # no backup: an old QR code is an old seed
+    except StateError as exc:
+        raise InputError(f"--qr-png {path}: {exc.message}") from None
 
 
 def window(at: datetime) -> int:
@@ -226,6 +217,41 @@ class PromptCodes:
         return self.prompter.text(question, CODE_FLAG)
 
 
+def run_code_command(command: str, *, timeout: float) -> str:
+    """The first line ``command`` prints, run without a shell (e.g. a password manager's otp command).
+
+    Errors name the command's program only: its arguments may hold a seed (``oathtool --totp -b SEED``), and its
+    stderr is not repeated either (a password manager may print anything there). stdin is closed, so a command
+    that wants a terminal fails instead of waiting for one that is not there.
+    """
+    argv = split_command(command)
+    try:
+        proc = subprocess.run(
+            argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except FileNotFoundError:
+        raise InputError(f"{CODE_FLAG}: {argv[0]!r} not found") from None
+    except OSError as exc:
+        raise InputError(f"{CODE_FLAG}: cannot run {argv[0]!r}: {exc.strerror}") from None
+    except subprocess.TimeoutExpired:
+        raise InputError(f"{CODE_FLAG} {argv[0]!r} did not finish within {timeout:.0f} seconds") from None
+    if proc.returncode != 0:
+        raise InputError(f"{CODE_FLAG} {argv[0]!r} exited with status {proc.returncode}")
+    lines = proc.stdout.strip().splitlines()
+    return lines[0].strip() if lines else ""
+
+
+def split_command(command: str) -> list[str]:
+    """``command`` as the argv it will run with (no shell); a clear error when it cannot be split."""
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise InputError(f"{CODE_FLAG} cannot be split into words: {exc}") from None
+    if not argv:
+        raise InputError(f"{CODE_FLAG} is empty")
+    return argv
+
+
 class CommandCodes:
     """Codes from a command (e.g. a password manager's CLI), run without a shell; its first output line.
 
@@ -234,30 +260,14 @@ class CommandCodes:
     """
 
     def __init__(self, command: str, clock: Clock, *, timeout: float = 60.0) -> None:
-        self.argv = shlex.split(command)
-        if not self.argv:
-            raise InputError(f"{CODE_FLAG} is empty")
+        split_command(command)  # refuse a command that cannot run before anything is created in AWS
+        self.command = command
         self.clock = clock
         self.timeout = timeout
 
     def __call__(self, request: CodeRequest) -> str:
         wait_until(self.clock, request.not_before)
-        try:
-            proc = subprocess.run(
-                self.argv,
-                stdin=subprocess.DEVNULL,  # never waits for a terminal that is not there
-                capture_output=True,
-                text=True,
-                timeout=self.timeout,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise InputError(f"{CODE_FLAG}: could not run {self.argv[0]!r}: {exc}") from None
-        if proc.returncode != 0:
-            detail = (proc.stderr.strip().splitlines() or [""])[-1]
-            raise InputError(f"{CODE_FLAG}: {self.argv[0]!r} exited with {proc.returncode}: {detail}")
-        lines = proc.stdout.strip().splitlines()
-        return lines[0].strip() if lines else ""
+        return run_code_command(self.command, timeout=self.timeout)
 
 
 class Authenticator:

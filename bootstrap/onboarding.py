@@ -90,8 +90,8 @@ class MfaDeviceCreated:
 
     step: int
     serial: str
-    uri: str
-    qr: str
+    uri: str = field(repr=False)  # otpauth://...?secret=SEED: the seed, like the QR code drawn from it
+    qr: str = field(repr=False)
     seed: str = field(repr=False)
     show_seed: bool = False
     png: Path | None = None

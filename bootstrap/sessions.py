@@ -17,7 +17,6 @@ import json
 import os
 import re
 import shlex
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -371,25 +370,10 @@ def refresh(
 
 def run_code_command(command: str, *, timeout: float = 120) -> str:
     """The code printed (first line of stdout) by ``command``, run without a shell (e.g. a password manager)."""
-    try:
-        argv = shlex.split(command)
-    except ValueError as exc:
-        raise InputError(f"--token-code-command cannot be split into words: {exc}") from None
-    if not argv:
-        raise InputError("--token-code-command is empty")
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
-    except FileNotFoundError:
-        raise InputError(f"--token-code-command: {argv[0]!r} not found") from None
-    except OSError as exc:
-        raise InputError(f"--token-code-command: cannot run {argv[0]!r}: {exc.strerror}") from None
-    except subprocess.TimeoutExpired:
-        raise InputError(f"--token-code-command did not finish within {timeout:.0f} seconds") from None
-    if proc.returncode != 0:
-        # Its stderr is not shown: a password manager may print anything there.
-        raise InputError(f"--token-code-command exited with status {proc.returncode}")
-    lines = proc.stdout.splitlines()
-    return check_code(lines[0] if lines else "", origin="the first line printed by --token-code-command")
+    from bootstrap import mfa
+
+    code = mfa.run_code_command(command, timeout=timeout)
+    return check_code(code, origin="the first line printed by --token-code-command")
 
 
 class Codes:

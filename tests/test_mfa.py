@@ -48,8 +48,10 @@ def test_qr_png_is_a_private_png(tmp_path: Path) -> None:
 
 
 def test_qr_png_where_it_cannot_be_written_names_the_flag(tmp_path: Path) -> None:
+    not_a_directory = tmp_path / "notes.txt"
+    not_a_directory.write_text("a file, where a directory would have to be")
     with pytest.raises(InputError, match="--qr-png"):
-        mfa.write_qr_png(mfa.otpauth_uri(SEED, "alice", "210987654321"), tmp_path / "missing" / "mfa.png")
+        mfa.write_qr_png(mfa.otpauth_uri(SEED, "alice", "210987654321"), not_a_directory / "mfa.png")
 
 
 class Scripted:
@@ -146,7 +148,7 @@ def test_command_codes_wait_for_the_next_window_then_read_the_first_line(tmp_pat
 
 def test_a_failing_command_is_reported_with_its_flag(tmp_path: Path) -> None:
     source = mfa.CommandCodes(_command(tmp_path, "import sys; sys.exit(3)"), FakeClock(T0))
-    with pytest.raises(InputError, match=r"--token-code-command.*exited with 3"):
+    with pytest.raises(InputError, match=r"--token-code-command.*exited with status 3"):
         source(mfa.CodeRequest("session", SERIAL))
 
 

@@ -6,7 +6,6 @@ command. The core reports steps as events; ``StepPrinter`` shows them.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -107,14 +106,12 @@ def _code_source(token_code_command: str | None, prompter: Prompter, clock: Cloc
 
 def _one_time_key(access_key_id: str | None, secret_stdin: bool, prompter: Prompter) -> Credentials | None:
     from bootstrap.model import Credentials
+    from bootstrap.prompts import secret_from_stdin
 
     if secret_stdin:
         if access_key_id is None:
             raise InputError("--secret-access-key-stdin needs --access-key-id")
-        secret = sys.stdin.readline().strip()
-        if not secret:
-            raise InputError("--secret-access-key-stdin: nothing on stdin")
-        return Credentials(access_key_id.strip(), secret)
+        return Credentials(access_key_id.strip(), secret_from_stdin("One-time secret access key"))
     if access_key_id is not None:
         return Credentials(
             access_key_id.strip(), prompter.secret("One-time secret access key", "--secret-access-key-stdin")
