@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shlex
 import threading
@@ -44,41 +43,9 @@ CodeSource = Callable[[str], str]
 Profiles = Mapping[str, Mapping[str, Any]]
 
 
-_shared_lock = threading.Lock()
-_shared: dict[tuple[str, ...], Any] = {}
-_clients: dict[tuple[Any, ...], Any] = {}
-_MAX_CLIENTS = 1024
-_ENVIRONMENT_KEYS = ("HOME", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE", "AWS_ENDPOINT_URL")
-
-
 def client(service: str, credentials: Credentials, *, region: str | None = None) -> Any:
-    """Like ``aws.client(service, credentials)``, but cheap enough to make one per profile checked.
-
-    A new boto3 session loads botocore's models again (~80 ms of CPU each); clients made from one shared session
-    (from ``aws.session``) reuse them (~3 ms), and a client for the same credentials is reused (a hundred roles
-    assumed from one MFA session share one client). Sessions are not thread-safe, so clients are made under a
-    lock; clients themselves are. One shared session per environment, since a session caches the files it read.
-    """
-    environment = tuple(os.environ.get(name, "") for name in _ENVIRONMENT_KEYS)
-    key = (environment, service, credentials, region)
-    with _shared_lock:
-        if key in _clients:
-            return _clients[key]
-        shared: Any = _shared.get(environment)  # boto3-stubs cannot type a service named at run time
-        if shared is None:
-            shared = _shared[environment] = aws.session(credentials)
-        made = shared.client(
-            service,
-            aws_access_key_id=credentials.access_key_id,
-            aws_secret_access_key=credentials.secret_access_key,
-            aws_session_token=credentials.session_token,
-            region_name=region or aws.DEFAULT_REGION,
-            config=aws.RETRY_CONFIG,
-        )
-        if len(_clients) >= _MAX_CLIENTS:
-            _clients.clear()
-        _clients[key] = made
-        return made
+    """``aws.client`` for these credentials (shared and reused there); the seam verify's tests swap."""
+    return aws.client(service, credentials, region=region)
 
 
 def check_duration(duration: int, *, flag: str = "--duration") -> int:
