@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from bootstrap.cli import options
 from bootstrap.cli.output import out
 from bootstrap.errors import CheckFailed, InputError
 
@@ -42,13 +43,8 @@ def _min_ttl_option(help_text: str) -> Callable[[Any], Any]:
 _token_code = click.option(
     "--token-code", metavar="CODE", help="The 6-digit MFA code, instead of being asked for it (it is used once)."
 )
-_token_code_command = click.option(
-    "--token-code-command",
-    metavar="CMD",
-    envvar="AWS_IAM_BOOTSTRAP_TOKEN_CODE_COMMAND",
-    show_envvar=True,
-    help="A command printing the MFA code on its first line (e.g. a password manager's `otp` command); "
-    "run without a shell.",
+_token_code_command = options.token_code_command(
+    "A command printing the MFA code on its first line (e.g. a password manager's `otp` command); run without a shell."
 )
 
 

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import click
 
+from bootstrap.cli import options
 from bootstrap.cli.output import out
 from bootstrap.errors import InputError, NeedsAnswer
-
-_FILE = click.Path(path_type=Path, dir_okay=False)
 
 
 def _parse_set(values: tuple[str, ...]) -> dict[str, str]:
@@ -30,9 +29,7 @@ def _names(names: tuple[str, ...], shown: int = 10) -> str:
 
 
 @click.command()
-@click.option("--const-file", type=_FILE, help="Default: ./CONST.inc, else at the git root.")
-@click.option("--config-template", type=_FILE, help="Default: aws-cli.config.tpl.")
-@click.option("--credentials-template", type=_FILE, help="Default: aws-cli.credentials.tpl.")
+@options.team_files
 @click.option("--user", help="Your IAM user name (AWS_USER).")
 @click.option("--account-name", help="Your own profile's name (AWS_ACCOUNT_NAME). Default: DEV_AWS_ACCOUNT_NAME.")
 @click.option("--access-key-id", help="Your long-term access key id (AWS_ACCESS_KEY_ID).")
@@ -129,7 +126,7 @@ def render(
 
 
 @click.command("console-links")
-@click.option("--const-file", type=_FILE, help="Default: ./CONST.inc, else at the git root.")
+@options.const_file
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
 def console_links(const_file: Path | None, fmt: str) -> None:
     """Print the AWS console switch-role link of every role in CONST.inc (production in red).

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from bootstrap.cli import options
 from bootstrap.cli.output import out
 from bootstrap.errors import InputError
 
@@ -20,15 +21,10 @@ if TYPE_CHECKING:
     from bootstrap.model import Credentials
     from bootstrap.prompts import Prompter
 
-_FILE = click.Path(path_type=Path, dir_okay=False)
 
-_token_code_command = click.option(
-    "--token-code-command",
-    metavar="CMD",
-    envvar="AWS_IAM_BOOTSTRAP_TOKEN_CODE_COMMAND",
-    show_envvar=True,
-    help="A command printing the current MFA code on its first line (e.g. a password manager's otp command); "
-    "run without a shell, again for each code (waiting for the next 30-second window when needed).",
+_token_code_command = options.token_code_command(
+    "A command printing the current MFA code on its first line (e.g. a password manager's otp command); "
+    "run without a shell, again for each code (waiting for the next 30-second window when needed)."
 )
 _delete_extra_key = click.option(
     "--delete-extra-key",
@@ -120,9 +116,7 @@ def _one_time_key(access_key_id: str | None, secret_stdin: bool, prompter: Promp
 
 
 @click.command()
-@click.option("--const-file", type=_FILE, help="Default: ./CONST.inc, else at the git root.")
-@click.option("--config-template", type=_FILE, help="Default: aws-cli.config.tpl.")
-@click.option("--credentials-template", type=_FILE, help="Default: aws-cli.credentials.tpl.")
+@options.team_files
 @click.option("--account-name", help="Your own profile's name (NAME). Default: DEV_AWS_ACCOUNT_NAME.")
 @click.option("--access-key-id", help="The one-time access key id your administrator gave you.")
 @click.option(
@@ -132,7 +126,9 @@ def _one_time_key(access_key_id: str | None, secret_stdin: bool, prompter: Promp
 )
 @_token_code_command
 @_delete_extra_key
-@click.option("--qr-png", type=_FILE, help="Also write the new MFA device's QR code to this PNG file (mode 0600).")
+@click.option(
+    "--qr-png", type=options.FILE, help="Also write the new MFA device's QR code to this PNG file (mode 0600)."
+)
 @click.option("--show-seed", is_flag=True, help="Also show the new MFA device's seed, to type into an app.")
 @_duration
 @_non_interactive
