@@ -139,102 +139,114 @@ def run_demo(on_event: Sink, *, prompter: Prompter | None = None, keep: Path | N
     with start_sandbox() as sandbox:
         sandbox.layer.clock = lambda: clock.now().timestamp()
         workspace = prepare_workspace(sandbox, keep)
-        home = workspace.root / "home"
-        home.mkdir(mode=0o700, exist_ok=True)
-        alice = sandbox.users[USER]
-        on_event(Chapter(0, "The sandbox: an AWS organisation on 127.0.0.1", "aws-iam-bootstrap sandbox"))
-        on_event(Said(f"AWS endpoint: {sandbox.endpoint_url} (moto, plus the IAM/STS rules it lacks)"))
-        on_event(Said(f"throw-away HOME and AWS files: {workspace.root} (your real ~/.aws is never touched)"))
-        for env, account in sandbox.accounts.items():
-            on_event(Said(f"account {account.id} {account.name} ({env}): roles {', '.join(account.roles.values())}"))
-        grants = "; ".join(f"{kinds and ', '.join(kinds)} on {env}" for env, kinds in alice.grants.items())
-        on_event(
-            Said(
-                f"{USER} was just given a user in the users-only account {sandbox.users_account_id}, a console "
-                f"password to reset and a one-time access key {alice.one_time_key.access_key_id}; the trust "
-                f"policies let her assume {grants}, with MFA"
-            )
-        )
-        environ = {
-            **dict(workspace.exports),
-            "HOME": str(home),
-            "AWS_CONFIG_FILE": str(workspace.config),
-            "AWS_SHARED_CREDENTIALS_FILE": str(workspace.credentials),
-        }
-        with _environment(environ, CLEARED):
-            paths = awsfiles.aws_paths()
-            inputs = find_inputs(workspace.root)
-            phone = mfa.Authenticator(clock)
-            codes = _ShowingAuthenticator(phone, on_event, prompter)
-
-            def onboarding_events(event: object) -> None:
-                phone.observe(event)  # the phone scans the QR code
-                on_event(event)
-                if isinstance(event, onboarding.MfaDeviceCreated):
-                    on_event(Said("the demo's built-in authenticator scanned it: it computes the codes a phone would"))
-
-            on_event(Chapter(1, f"First day: {USER} onboards", "aws-iam-bootstrap onboard"))
-            options = onboarding.OnboardOptions(paths=paths, inputs=inputs, one_time_key=alice.one_time_key)
-            result = onboarding.onboard(options, prompter or _Unasked(), codes, onboarding_events, clock=clock)
-            works = [r.profile for r in result.roles if r.ok]
-            refused = [r.profile for r in result.roles if not r.ok]
-            rows.append(
-                SummaryRow(
-                    "onboard",
-                    "aws-iam-bootstrap onboard",
-                    f"MFA {result.mfa_serial}; own key {result.key_id}; {len(works)} role profiles work, "
-                    f"{len(refused)} refused",
-                    bool(works),
+        try:
+            home = workspace.root / "home"
+            home.mkdir(mode=0o700, exist_ok=True)
+            alice = sandbox.users[USER]
+            on_event(Chapter(0, "The sandbox: an AWS organisation on 127.0.0.1", "aws-iam-bootstrap sandbox"))
+            on_event(Said(f"AWS endpoint: {sandbox.endpoint_url} (moto, plus the IAM/STS rules it lacks)"))
+            on_event(Said(f"throw-away HOME and AWS files: {workspace.root} (your real ~/.aws is never touched)"))
+            for env, account in sandbox.accounts.items():
+                on_event(
+                    Said(f"account {account.id} {account.name} ({env}): roles {', '.join(account.roles.values())}")
                 )
-            )
-            for path in (paths.config, paths.credentials):
-                on_event(Shown(f"{path} (written by onboard; secrets masked)", path.read_text(encoding="utf-8")))
-
-            on_event(Chapter(2, "Next morning: one MFA code for the day", "aws-iam-bootstrap refresh"))
-            clock.offset += NEXT_MORNING.total_seconds()
-            on_event(Said(f"(the demo's clock jumps {NEXT_MORNING} ahead: yesterday's 12-hour session has expired)"))
-            refreshed = sessions.refresh(paths, result.profile, lambda serial: codes(serial), clock=clock)
-            left = _hours(refreshed.remaining or timedelta(0))
-            on_event(Said(f"session [{refreshed.profile}] renewed with {refreshed.mfa_serial}: {left} left"))
-            rows.append(SummaryRow("refresh", "aws-iam-bootstrap refresh", f"one code; session valid for {left}", True))
-
-            on_event(Chapter(3, "At a glance: which profile works, and why not", "aws-iam-bootstrap verify"))
-            organisation = verify.load_organisation(inputs.const_file, workspace.root)
-            report = verify.verify(paths, lambda serial: codes(serial), organisation=organisation, clock=clock)
-            on_event(report)
-            failed = [check.profile for check in report.failed]
-            working = [check.profile for check in report.checks if check.result == "ok"]
-            rows.append(
-                SummaryRow(
-                    "verify",
-                    "aws-iam-bootstrap verify",
-                    f"{len(working)} profiles work, {len(failed)} refused ({', '.join(failed)}); "
-                    f"{report.codes_asked} MFA code asked",
-                    True,
-                )
-            )
-
-            profile = f"{sandbox.accounts['DEV'].name}_admin"
+            grants = "; ".join(f"{kinds and ', '.join(kinds)} on {env}" for env, kinds in alice.grants.items())
             on_event(
-                Chapter(
-                    4, "Using a profile: botocore reads the files", f"aws sts get-caller-identity --profile {profile}"
+                Said(
+                    f"{USER} was just given a user in the users-only account {sandbox.users_account_id}, a console "
+                    f"password to reset and a one-time access key {alice.one_time_key.access_key_id}; the trust "
+                    f"policies let her assume {grants}, with MFA"
                 )
             )
-            arn = _caller_arn(profile)
-            on_event(Said(f"boto3.Session(profile_name={profile!r}) is {arn}"))
-            rows.append(SummaryRow("use a role", f"aws --profile {profile} ...", arn, ":assumed-role/" in arn))
+            environ = {
+                **dict(workspace.exports),
+                "HOME": str(home),
+                "AWS_CONFIG_FILE": str(workspace.config),
+                "AWS_SHARED_CREDENTIALS_FILE": str(workspace.credentials),
+            }
+            with _environment(environ, CLEARED):
+                paths = awsfiles.aws_paths()
+                inputs = find_inputs(workspace.root)
+                phone = mfa.Authenticator(clock)
+                codes = _ShowingAuthenticator(phone, on_event, prompter)
 
-        _expect(result, report, profile=f"{sandbox.accounts['PROD'].name}_admin")
-        next_steps = (
-            "aws-iam-bootstrap sandbox      # this sandbox, kept running, to try every command yourself",
-            "cp CONST.inc.example CONST.inc # in your team's repository: its accounts, roles and region",
-            "aws-iam-bootstrap onboard      # your first day, with your one-time key",
-            "aws-iam-bootstrap refresh      # every morning: one MFA code",
-            "aws-iam-bootstrap verify       # any time: which profile works, and why not",
-        )
-        if keep is None:
-            workspace.remove()
-        return DemoResult(workspace.root, tuple(rows), next_steps)
+                def onboarding_events(event: object) -> None:
+                    phone.observe(event)  # the phone scans the QR code
+                    on_event(event)
+                    if isinstance(event, onboarding.MfaDeviceCreated):
+                        on_event(
+                            Said("the demo's built-in authenticator scanned it: it computes the codes a phone would")
+                        )
+
+                on_event(Chapter(1, f"First day: {USER} onboards", "aws-iam-bootstrap onboard"))
+                options = onboarding.OnboardOptions(paths=paths, inputs=inputs, one_time_key=alice.one_time_key)
+                result = onboarding.onboard(options, prompter or _Unasked(), codes, onboarding_events, clock=clock)
+                works = [r.profile for r in result.roles if r.ok]
+                refused = [r.profile for r in result.roles if not r.ok]
+                rows.append(
+                    SummaryRow(
+                        "onboard",
+                        "aws-iam-bootstrap onboard",
+                        f"MFA {result.mfa_serial}; own key {result.key_id}; {len(works)} role profiles work, "
+                        f"{len(refused)} refused",
+                        bool(works),
+                    )
+                )
+                for path in (paths.config, paths.credentials):
+                    on_event(Shown(f"{path} (written by onboard; secrets masked)", path.read_text(encoding="utf-8")))
+
+                on_event(Chapter(2, "Next morning: one MFA code for the day", "aws-iam-bootstrap refresh"))
+                clock.offset += NEXT_MORNING.total_seconds()
+                on_event(
+                    Said(f"(the demo's clock jumps {NEXT_MORNING} ahead: yesterday's 12-hour session has expired)")
+                )
+                refreshed = sessions.refresh(paths, result.profile, lambda serial: codes(serial), clock=clock)
+                left = _hours(refreshed.remaining or timedelta(0))
+                on_event(Said(f"session [{refreshed.profile}] renewed with {refreshed.mfa_serial}: {left} left"))
+                rows.append(
+                    SummaryRow("refresh", "aws-iam-bootstrap refresh", f"one code; session valid for {left}", True)
+                )
+
+                on_event(Chapter(3, "At a glance: which profile works, and why not", "aws-iam-bootstrap verify"))
+                organisation = verify.load_organisation(inputs.const_file, workspace.root)
+                report = verify.verify(paths, lambda serial: codes(serial), organisation=organisation, clock=clock)
+                on_event(report)
+                failed = [check.profile for check in report.failed]
+                working = [check.profile for check in report.checks if check.result == "ok"]
+                rows.append(
+                    SummaryRow(
+                        "verify",
+                        "aws-iam-bootstrap verify",
+                        f"{len(working)} profiles work, {len(failed)} refused ({', '.join(failed)}); "
+                        f"{report.codes_asked} MFA code asked",
+                        True,
+                    )
+                )
+
+                profile = f"{sandbox.accounts['DEV'].name}_admin"
+                on_event(
+                    Chapter(
+                        4,
+                        "Using a profile: botocore reads the files",
+                        f"aws sts get-caller-identity --profile {profile}",
+                    )
+                )
+                arn = _caller_arn(profile)
+                on_event(Said(f"boto3.Session(profile_name={profile!r}) is {arn}"))
+                rows.append(SummaryRow("use a role", f"aws --profile {profile} ...", arn, ":assumed-role/" in arn))
+
+            _expect(result, report, profile=f"{sandbox.accounts['PROD'].name}_admin")
+            next_steps = (
+                "aws-iam-bootstrap sandbox      # this sandbox, kept running, to try every command yourself",
+                "cp CONST.inc.example CONST.inc # in your team's repository: its accounts, roles and region",
+                "aws-iam-bootstrap onboard      # your first day, with your one-time key",
+                "aws-iam-bootstrap refresh      # every morning: one MFA code",
+                "aws-iam-bootstrap verify       # any time: which profile works, and why not",
+            )
+            return DemoResult(workspace.root, tuple(rows), next_steps)
+        finally:
+            if keep is None:
+                workspace.remove()  # the throw-away files go, whether the story finished or not
 
 
 def _hours(left: timedelta) -> str:
