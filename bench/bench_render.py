@@ -19,6 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bootstrap.awsfiles import botocore_view, store
+from bootstrap.awsfiles import merge as merging
+
 ACCOUNTS = 500
 KINDS = ("ADMIN", "OPS", "READ", "AUDIT", "DEPLOY")
 REPS = 7
@@ -115,8 +118,7 @@ def _check_no_boto3(code: str) -> None:
 
 
 def bench_merge(work: Path) -> list[str]:
-    from bootstrap import awsfiles
-    from bootstrap.awsfiles import AwsPaths
+    from bootstrap.awsfiles.locations import AwsPaths
 
     existing_path = work / "existing-config"
     rendered_path = work / "rendered-config"
@@ -132,9 +134,9 @@ def bench_merge(work: Path) -> list[str]:
             parser.write(handle)
 
     def ours() -> None:
-        result = awsfiles.merge_detailed(existing_path.read_text(), rendered_path.read_text(), "config")
+        result = merging.merge_detailed(existing_path.read_text(), rendered_path.read_text(), "config")
         checked = [k[len("profile ") :] for k in result.rendered if k.startswith("profile ")]
-        awsfiles.validate(result.text, creds, check_source_profiles=checked)
+        botocore_view.validate(result.text, creds, check_source_profiles=checked)
         out_path.write_text(result.text)
 
     merged, base = _side_by_side(ours, baseline, REPS)
@@ -145,7 +147,7 @@ def bench_merge(work: Path) -> list[str]:
         shutil.rmtree(home, ignore_errors=True)
         (home / ".aws").mkdir(parents=True)
         (home / ".aws" / "config").write_text(existing_config())
-        awsfiles.apply_rendered(
+        store.apply_rendered(
             AwsPaths(home / ".aws" / "config", home / ".aws" / "credentials"), rendered_config(), creds
         )
 
@@ -163,7 +165,7 @@ def bench_merge(work: Path) -> list[str]:
 
     updater_t, base3 = _side_by_side(configupdater_round_trip, baseline, REPS)
 
-    stats = awsfiles.merge_detailed(existing_config(), rendered_config(), "config")
+    stats = merging.merge_detailed(existing_config(), rendered_config(), "config")
     ratio = merged / base
     return [
         f"Existing config: {existing_config().count('[profile ')} profiles; rendered: "
@@ -182,12 +184,10 @@ def bench_merge(work: Path) -> list[str]:
 
 
 def bench_render(work: Path) -> list[str]:
-    try:
-        from bootstrap import render as render_module
-    except ImportError:  # pragma: no cover - RENDER's module not there yet
-        return ["`bootstrap.render` is not available: the whole render was not measured."]
-    from bootstrap.awsfiles import AwsPaths
-    from bootstrap.model import Credentials
+    from bootstrap.awsfiles.locations import AwsPaths
+    from bootstrap.credentials import Credentials
+    from bootstrap.team import render as render_module
+    from bootstrap.team.inputs import find_inputs
 
     repo = Path(__file__).resolve().parent.parent
     project = work / "project"
@@ -195,7 +195,7 @@ def bench_render(work: Path) -> list[str]:
     (project / "CONST.inc").write_text(const_inc())
     shutil.copy(repo / "aws-cli.config.tpl", project / "aws-cli.config.tpl")
     shutil.copy(repo / "aws-cli.credentials.tpl", project / "aws-cli.credentials.tpl")
-    inputs = render_module.find_inputs(project)
+    inputs = find_inputs(project)
     supplied = render_module.Supplied(
         user="alice",
         account_name=ME,
@@ -244,9 +244,9 @@ def _breakdown(run: Callable[[], None]) -> str:
         cumulative[label] = cumulative.get(label, 0.0) + float(row[3])
     total = cumulative.get("render.render", 0.0) or 1.0
     parts = {
-        "awsfiles.apply_rendered": "merging and writing both files (`awsfiles.apply_rendered`)",
-        "variables.load_const": "reading CONST.inc (`variables.load_const`)",
-        "awsfiles.load_profiles": "reading the existing profiles (`awsfiles.load_profiles`)",
+        "store.apply_rendered": "merging and writing both files (`store.apply_rendered`)",
+        "const.load_const": "reading CONST.inc (`const.load_const`)",
+        "store.load_profiles": "reading the existing profiles (`store.load_profiles`)",
         "render._parse_rendered": "render's own checks of the rendered text",
         "jinja2": "Jinja2",
     }
@@ -264,7 +264,7 @@ def bench_help() -> list[str]:
         run([str(BIN / "aws-iam-bootstrap"), "--help"]), run([sys.executable, "-c", "import click"]), HELP_REPS
     )
     _check_no_boto3("from bootstrap.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass")
-    _check_no_boto3("import bootstrap.awsfiles, bootstrap.safewrite, bootstrap.render")
+    _check_no_boto3("import bootstrap.awsfiles.store, bootstrap.awsfiles.safewrite, bootstrap.team.render")
     ratio = ours / base
     return [
         '| what | median | baseline (`python -c "import click"`) | ratio | target |',
@@ -273,7 +273,7 @@ def bench_help() -> list[str]:
         f"{'met' if ratio <= 1.5 else 'MISSED'} |",
         "",
         "Checked in the same run: boto3 is not in `sys.modules` after `--help`, nor after importing "
-        "`bootstrap.awsfiles`, `bootstrap.safewrite` and `bootstrap.render`.",
+        "`bootstrap.awsfiles.store`, `bootstrap.awsfiles.safewrite` and `bootstrap.team.render`.",
     ]
 
 

@@ -89,14 +89,16 @@ class DemoClock:
 class _ShowingAuthenticator:
     """The phone: codes from the seed it saw. Interactive, the person reads the code and types it."""
 
-    authenticator: Any  # mfa.Authenticator
+    authenticator: Any  # engineer.codes.Authenticator
     on_event: Sink
     prompter: Prompter | None
     given: list[str] = field(default_factory=list)
+    can_answer: bool = True
+    asks_again: bool = True
 
     def __call__(self, request: Any) -> str:
         code: str = self.authenticator(request)
-        serial = request if isinstance(request, str) else request.serial
+        serial = request.serial
         if self.prompter is None:
             self.on_event(Said(f"the built-in authenticator shows {code} for {serial} (computed from the seed)"))
             self.given.append(code)
@@ -129,10 +131,14 @@ def run_demo(on_event: Sink, *, prompter: Prompter | None = None, keep: Path | N
     ``prompter``: ask the person for each MFA code (shown to them) instead of answering for them.
     ``keep``: write the throw-away workspace there (kept afterwards) instead of a temporary directory.
     """
-    from bootstrap import awsfiles, mfa, onboarding, sessions, verify
-    from bootstrap.render import find_inputs
+    from bootstrap.awsfiles.locations import aws_paths
+    from bootstrap.engineer import codes as mfa
+    from bootstrap.engineer import onboard as onboarding
+    from bootstrap.engineer import refresh, verify
+    from bootstrap.engineer.steps import MfaDeviceCreated
     from bootstrap.sandbox import start_sandbox
     from bootstrap.sandbox.workspace import CLEARED, prepare_workspace
+    from bootstrap.team.inputs import find_inputs
 
     clock = DemoClock(on_jump=lambda s: on_event(Said(f"(the demo's clock jumps {s:.0f} s ahead instead of waiting)")))
     rows: list[SummaryRow] = []
@@ -165,7 +171,7 @@ def run_demo(on_event: Sink, *, prompter: Prompter | None = None, keep: Path | N
                 "AWS_SHARED_CREDENTIALS_FILE": str(workspace.credentials),
             }
             with _environment(environ, CLEARED):
-                paths = awsfiles.aws_paths()
+                paths = aws_paths()
                 inputs = find_inputs(workspace.root)
                 phone = mfa.Authenticator(clock)
                 codes = _ShowingAuthenticator(phone, on_event, prompter)
@@ -173,7 +179,7 @@ def run_demo(on_event: Sink, *, prompter: Prompter | None = None, keep: Path | N
                 def onboarding_events(event: object) -> None:
                     phone.observe(event)  # the phone scans the QR code
                     on_event(event)
-                    if isinstance(event, onboarding.MfaDeviceCreated):
+                    if isinstance(event, MfaDeviceCreated):
                         on_event(
                             Said("the demo's built-in authenticator scanned it: it computes the codes a phone would")
                         )
@@ -200,7 +206,7 @@ def run_demo(on_event: Sink, *, prompter: Prompter | None = None, keep: Path | N
                 on_event(
                     Said(f"(the demo's clock jumps {NEXT_MORNING} ahead: yesterday's 12-hour session has expired)")
                 )
-                refreshed = sessions.refresh(paths, result.profile, lambda serial: codes(serial), clock=clock)
+                refreshed = refresh.refresh(paths, result.profile, codes, clock=clock)
                 left = _hours(refreshed.remaining or timedelta(0))
                 on_event(Said(f"session [{refreshed.profile}] renewed with {refreshed.mfa_serial}: {left} left"))
                 rows.append(
@@ -209,7 +215,7 @@ def run_demo(on_event: Sink, *, prompter: Prompter | None = None, keep: Path | N
 
                 on_event(Chapter(3, "At a glance: which profile works, and why not", "aws-iam-bootstrap verify"))
                 organisation = verify.load_organisation(inputs.const_file, workspace.root)
-                report = verify.verify(paths, lambda serial: codes(serial), organisation=organisation, clock=clock)
+                report = verify.verify(paths, codes, organisation=organisation, clock=clock)
                 on_event(report)
                 failed = [check.profile for check in report.failed]
                 working = [check.profile for check in report.checks if check.result == "ok"]
@@ -271,10 +277,11 @@ class _Unasked:
 
 def _caller_arn(profile: str) -> str:
     """Who botocore says a profile is, resolving it from the files exactly as the SDKs and the CLI do."""
-    from bootstrap import aws
+    from bootstrap.aws import clients
+    from bootstrap.aws.errors import calling
 
-    with aws.calling("sts:GetCallerIdentity"):
-        return str(aws.client("sts", profile=profile).get_caller_identity()["Arn"])
+    with calling("sts:GetCallerIdentity"):
+        return str(clients.client("sts", profile=profile).get_caller_identity()["Arn"])
 
 
 def _expect(onboarded: Any, report: Any, *, profile: str) -> None:

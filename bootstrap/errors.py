@@ -1,16 +1,13 @@
-"""One error family, caught once (by click, in ``cli.main``), with documented exit codes.
+"""One error family with documented exit codes, raised by the core and converted once, by the CLI.
 
-Every kind is a ``click.ClickException`` subclass, so the core raises them and the CLI needs no try/except:
-click prints ``Error: <message>`` on stderr and exits with the kind's code. Messages pass through
-``redact.mask`` so a secret can never reach the terminal through an error.
+These are plain exceptions, so the core can be used as a library without click. The CLI (``cli.main``) catches a
+``BootstrapError`` in one place, prints ``Error: <message>`` (masked by ``redact.mask``, so no secret reaches the
+terminal through an error) and exits with its code.
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import IO, Any
-
-import click
 
 from bootstrap import redact
 
@@ -27,16 +24,21 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  # Ctrl-C: nothing half-written
 
 
-class BootstrapError(click.ClickException):
+class BootstrapError(Exception):
     """Base of every error the tool reports to the user."""
 
-    exit_code = ExitCode.CHECK_FAILED
+    exit_code: ExitCode = ExitCode.CHECK_FAILED
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
     def format_message(self) -> str:
+        """The message as it may be shown: every known secret masked."""
         return redact.mask(self.message)
 
-    def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"Error: {self.format_message()}", file=file, err=file is None)
+    def __str__(self) -> str:
+        return self.format_message()
 
 
 class InputError(BootstrapError):

@@ -1,20 +1,22 @@
-"""The only module that talks to the person at the keyboard.
+"""The keyboard seam: the core asks questions through a ``Prompter`` and never reads a terminal itself.
 
-The core asks through a ``Prompter``; every question names the flag that answers it instead, so without a
-terminal (or with ``--non-interactive``) the tool says which flag to pass rather than hanging.
+Every question names the flag that answers it instead, so without a terminal (or with ``--non-interactive``) the
+tool says which flag to pass rather than hanging. The terminal implementations live in ``cli/prompts.py``.
 """
 
 from __future__ import annotations
 
-import sys
 from typing import Protocol
 
-import click
-
-from bootstrap.errors import InputError, Interrupted, NeedsAnswer
+from bootstrap.errors import NeedsAnswer
 
 
 class Prompter(Protocol):
+    @property
+    def interactive(self) -> bool:
+        """Whether a person can answer at all (False: every question fails with its flag)."""
+        ...
+
     def secret(self, question: str, flag: str) -> str:
         """A hidden answer (a secret key). ``flag`` is the option that gives it without a prompt."""
         ...
@@ -24,83 +26,17 @@ class Prompter(Protocol):
     def confirm(self, question: str, flag: str, default: bool = False) -> bool: ...
 
 
-class TerminalPrompter:
-    """Asks on the terminal; refuses (naming the flag) when stdin is not one."""
+class NoPrompter:
+    """Nobody to ask (``--non-interactive``, or a library caller): every question fails with the flag that answers
+    it."""
 
-    def __init__(self, interactive: bool | None = None) -> None:
-        self.interactive = sys.stdin.isatty() if interactive is None else interactive
-
-    def _ensure(self, question: str, flag: str) -> None:
-        if not self.interactive:
-            raise NeedsAnswer(question, flag)
+    interactive = False
 
     def secret(self, question: str, flag: str) -> str:
-        self._ensure(question, flag)
-        try:
-            return str(click.prompt(question, hide_input=True, err=True)).strip()
-        except click.Abort:
-            raise Interrupted() from None
+        raise NeedsAnswer(question, flag)
 
     def text(self, question: str, flag: str, default: str | None = None) -> str:
-        self._ensure(question, flag)
-        try:
-            return str(click.prompt(question, default=default, err=True)).strip()
-        except click.Abort:
-            raise Interrupted() from None
+        raise NeedsAnswer(question, flag)
 
     def confirm(self, question: str, flag: str, default: bool = False) -> bool:
-        self._ensure(question, flag)
-        try:
-            return bool(click.confirm(question, default=default, err=True))
-        except click.Abort:
-            raise Interrupted() from None
-
-
-class NoPrompter(TerminalPrompter):
-    """``--non-interactive``: every question fails with the flag that answers it."""
-
-    def __init__(self) -> None:
-        super().__init__(interactive=False)
-
-
-class TtyPrompter(TerminalPrompter):
-    """Asks on the controlling terminal (``/dev/tty``) because stdout and stderr belong to someone else.
-
-    ``credential-process`` runs under an SDK that reads its stdout and captures its stderr: the question can
-    only reach the person through the terminal itself. Without one, the flag that answers is named.
-    """
-
-    def __init__(self, device: str = "/dev/tty") -> None:
-        super().__init__(interactive=True)
-        self.device = device
-
-    def text(self, question: str, flag: str, default: str | None = None) -> str:
-        try:
-            # Two handles: a text stream opened "r+" on a terminal cannot switch from writing to reading.
-            with open(self.device, "w", encoding="utf-8") as out, open(self.device, encoding="utf-8") as into:  # noqa: PTH123
-                out.write(f"{question}: ")
-                out.flush()
-                answer = into.readline()
-        except OSError:
-            raise NeedsAnswer(question, flag) from None
-        except KeyboardInterrupt:
-            raise Interrupted() from None
-        if not answer:
-            raise Interrupted()
-        return answer.strip() or (default or "")
-
-    def secret(self, question: str, flag: str) -> str:
-        # One-time codes are the only thing asked here; echoing them lets the person check what they typed.
-        return self.text(question, flag)
-
-
-def secret_from_stdin(question: str, flag: str = "--secret-access-key-stdin") -> str:
-    """The secret a ``...-stdin`` flag promised: one line of stdin, read hidden when stdin is a terminal (a person
-    typing it there must not see it echoed into their scroll-back)."""
-    if sys.stdin.isatty():
-        secret = TerminalPrompter(interactive=True).secret(question, flag)
-    else:
-        secret = sys.stdin.readline().strip()
-    if not secret:
-        raise InputError(f"{flag}: nothing on stdin")
-    return secret
+        raise NeedsAnswer(question, flag)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from bootstrap.awsfiles import AwsPaths
+    from bootstrap.awsfiles.locations import AwsPaths
     from bootstrap.sandbox import Sandbox, SandboxUser
 
 _user_numbers = itertools.count(1)
@@ -33,7 +33,7 @@ def sandbox() -> Iterator[Sandbox]:
 @pytest.fixture
 def aws_env(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AwsPaths:
     """A throw-away HOME and AWS files in tmp, pointed at the sandbox; no ambient AWS identity leaks in."""
-    from bootstrap.awsfiles import AwsPaths
+    from bootstrap.awsfiles.locations import AwsPaths
 
     home = tmp_path / "home"
     (home / ".aws").mkdir(parents=True)

@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from botocore.configloader import load_config, raw_config_parse
 
-from bootstrap import awsfiles, safewrite
-from bootstrap.awsfiles import AwsPaths, aws_paths, merge, merge_detailed
+from bootstrap.awsfiles import botocore_view, locations, safewrite, store
+from bootstrap.awsfiles.locations import AwsPaths, aws_paths
+from bootstrap.awsfiles.merge import merge, merge_detailed
+from bootstrap.credentials import Credentials
 from bootstrap.errors import InputError
-from bootstrap.model import Credentials
-from tests.canaries import CANARY_ACCESS_KEY_ID, CANARY_SECRET, CANARY_SECRET_2, CANARY_SESSION_TOKEN
-from tests.helpers import aws_cli
+from tests.support.canaries import CANARY_ACCESS_KEY_ID, CANARY_SECRET, CANARY_SECRET_2, CANARY_SESSION_TOKEN
+from tests.support.cli import aws_cli
 
 # A config file as people really keep them: comments, odd spacing, an s3 block, an sso-session, a services
 # section, a profile spelled with two spaces, and no newline at the very end.
@@ -243,7 +244,7 @@ def test_a_section_rendered_twice_is_refused() -> None:
 
 
 def load_profiles_of(config_text: str) -> dict[str, dict[str, object]]:
-    return awsfiles.profiles_view(config_text, None)
+    return botocore_view.profiles_view(config_text, None)
 
 
 @pytest.fixture
@@ -274,7 +275,7 @@ def test_apply_rendered_writes_both_files_private_and_the_aws_cli_reads_them(pat
     paths.config.parent.mkdir(parents=True)
     paths.config.write_text(HAND_KEPT)
 
-    config, credentials = awsfiles.apply_rendered(paths, RENDERED, CREDENTIALS)
+    config, credentials = store.apply_rendered(paths, RENDERED, CREDENTIALS)
 
     assert paths.config.read_text() == MERGED
     assert paths.credentials.read_text() == CREDENTIALS
@@ -295,17 +296,17 @@ def test_apply_rendered_writes_both_files_private_and_the_aws_cli_reads_them(pat
     assert CANARY_ACCESS_KEY_ID[-4:] in listing
     assert "shared-credentials-file" in listing
 
-    profiles = awsfiles.load_profiles(paths)
+    profiles = store.load_profiles(paths)
     assert profiles["example-dev-long-term"]["aws_access_key_id"] == CANARY_ACCESS_KEY_ID
     assert profiles["example-prod_read"]["source_profile"] == "example-dev"
     assert raw_config_parse(str(paths.credentials))["example-dev-long-term"]["aws_secret_access_key"] == CANARY_SECRET
 
 
 def test_a_second_apply_writes_nothing_and_makes_no_backup(paths: AwsPaths) -> None:
-    awsfiles.apply_rendered(paths, RENDERED, CREDENTIALS)
+    store.apply_rendered(paths, RENDERED, CREDENTIALS)
     before = sorted(p.name for p in paths.config.parent.iterdir())
 
-    config, credentials = awsfiles.apply_rendered(paths, RENDERED, CREDENTIALS)
+    config, credentials = store.apply_rendered(paths, RENDERED, CREDENTIALS)
 
     assert not config.changed
     assert not credentials.changed
@@ -313,7 +314,7 @@ def test_a_second_apply_writes_nothing_and_makes_no_backup(paths: AwsPaths) -> N
 
 
 def test_dry_run_writes_nothing_but_says_what_would_change(paths: AwsPaths) -> None:
-    config, _ = awsfiles.apply_rendered(paths, RENDERED, CREDENTIALS, dry_run=True)
+    config, _ = store.apply_rendered(paths, RENDERED, CREDENTIALS, dry_run=True)
     assert config.changed
     assert config.added == ("default", "example-dev", "example-dev_admin", "example-prod_read")
     assert not paths.config.parent.exists()
@@ -322,23 +323,23 @@ def test_dry_run_writes_nothing_but_says_what_would_change(paths: AwsPaths) -> N
 def test_prune_through_apply_rendered_uses_the_remembered_sections(paths: AwsPaths) -> None:
     paths.config.parent.mkdir(parents=True)
     paths.config.write_text("[profile personal]\nregion = ap-southeast-2\n")
-    awsfiles.apply_rendered(paths, RENDERED, CREDENTIALS)
-    state = awsfiles.state_path(paths.config)
+    store.apply_rendered(paths, RENDERED, CREDENTIALS)
+    state = locations.ledger_path(paths.config)
     assert stat.S_IMODE(state.stat().st_mode) == 0o600
 
     smaller = RENDERED.split("[profile example-dev_admin]")[0]
-    config, _ = awsfiles.apply_rendered(paths, smaller, CREDENTIALS)
+    config, _ = store.apply_rendered(paths, smaller, CREDENTIALS)
     assert config.removed == ()
-    config, _ = awsfiles.apply_rendered(paths, smaller, CREDENTIALS, prune=True)
+    config, _ = store.apply_rendered(paths, smaller, CREDENTIALS, prune=True)
     assert config.removed == ("example-dev_admin", "example-prod_read")
-    profiles = awsfiles.load_profiles(paths)
+    profiles = store.load_profiles(paths)
     assert set(profiles) == {"personal", "default", "example-dev", "example-dev-long-term"}
 
 
 def test_a_source_profile_naming_no_profile_is_refused_and_nothing_written(paths: AwsPaths) -> None:
     rendered = "[profile example-dev_admin]\nrole_arn = arn:aws:iam::345678901234:role/x\nsource_profile = nobody\n"
     with pytest.raises(InputError, match="source_profile = nobody"):
-        awsfiles.apply_rendered(paths, rendered, CREDENTIALS)
+        store.apply_rendered(paths, rendered, CREDENTIALS)
     assert not paths.config.exists()
     assert not paths.credentials.exists()
 
@@ -358,7 +359,7 @@ def test_an_existing_file_that_cannot_be_parsed_is_reported_with_its_line(
     paths.config.parent.mkdir(parents=True)
     paths.config.write_text(text)
     with pytest.raises(InputError) as caught:
-        awsfiles.apply_rendered(paths, RENDERED, CREDENTIALS)
+        store.apply_rendered(paths, RENDERED, CREDENTIALS)
     message = caught.value.format_message()
     assert str(paths.config) in message
     assert f"line {line}:" in message
@@ -371,7 +372,7 @@ def test_a_bad_credentials_line_is_located_but_never_echoed(paths: AwsPaths) -> 
     paths.credentials.parent.mkdir(parents=True)
     paths.credentials.write_text(f"[mine]\naws_access_key_id = x\n{CANARY_SECRET_2}\n")
     with pytest.raises(InputError) as caught:
-        awsfiles.apply_rendered(paths, RENDERED, CREDENTIALS)
+        store.apply_rendered(paths, RENDERED, CREDENTIALS)
     message = caught.value.format_message()
     assert f"{paths.credentials}: line 3:" in message
     assert CANARY_SECRET_2 not in message
@@ -380,7 +381,7 @@ def test_a_bad_credentials_line_is_located_but_never_echoed(paths: AwsPaths) -> 
 def test_a_nested_value_botocore_cannot_read_is_refused(paths: AwsPaths) -> None:
     rendered = "[default]\ns3 =\n  no equals sign here\n"
     with pytest.raises(InputError, match=r"key s3: a nested line without '='"):
-        awsfiles.apply_rendered(paths, rendered, "")
+        store.apply_rendered(paths, rendered, "")
 
 
 def test_a_failed_second_write_puts_the_first_file_back(paths: AwsPaths, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -395,7 +396,7 @@ def test_a_failed_second_write_puts_the_first_file_back(paths: AwsPaths, monkeyp
 
     monkeypatch.setattr(safewrite, "write_private", fail_on_credentials)
     with pytest.raises(InputError, match="simulated"):
-        awsfiles.apply_rendered(paths, RENDERED, CREDENTIALS)
+        store.apply_rendered(paths, RENDERED, CREDENTIALS)
     assert paths.config.read_text() == HAND_KEPT
 
 
@@ -414,25 +415,25 @@ def test_set_profile_writes_a_session_without_touching_anything_else(paths: AwsP
         "aws_session_token": session.session_token,
         "expiration": "2026-11-26T05:00:00Z",
     }
-    change = awsfiles.set_profile(paths, "credentials", "example-dev", values)
+    change = store.set_profile(paths, "credentials", "example-dev", values)
 
     assert change.added == ("example-dev",)
     text = paths.credentials.read_text()
     assert text.startswith(mine + "\n[example-dev]\n")
     assert stat.S_IMODE(paths.credentials.stat().st_mode) == 0o600
-    profiles = awsfiles.load_profiles(paths)
+    profiles = store.load_profiles(paths)
     assert profiles["example-dev"]["aws_session_token"] == CANARY_SESSION_TOKEN
 
-    change = awsfiles.set_profile(paths, "credentials", "example-dev", {"aws_session_token": None, "expiration": "x"})
+    change = store.set_profile(paths, "credentials", "example-dev", {"aws_session_token": None, "expiration": "x"})
     assert change.updated == ("example-dev",)
     assert "aws_session_token" not in paths.credentials.read_text()
-    assert awsfiles.load_profiles(paths)["example-dev"]["expiration"] == "x"
+    assert store.load_profiles(paths)["example-dev"]["expiration"] == "x"
     assert paths.credentials.read_text().startswith(mine)
 
 
 def test_set_profile_in_config_spells_headers_as_the_cli_does(paths: AwsPaths) -> None:
-    awsfiles.set_profile(paths, "config", "example-dev", {"region": "eu-west-1"})
-    awsfiles.set_profile(paths, "config", "default", {"region": "eu-west-2"})
+    store.set_profile(paths, "config", "example-dev", {"region": "eu-west-1"})
+    store.set_profile(paths, "config", "default", {"region": "eu-west-2"})
     assert paths.config.read_text() == "[profile example-dev]\nregion = eu-west-1\n\n[default]\nregion = eu-west-2\n"
     env = aws_env(paths)
     assert aws_cli("configure", "get", "region", "--profile", "example-dev", env=env).stdout.strip() == "eu-west-1"
@@ -441,13 +442,13 @@ def test_set_profile_in_config_spells_headers_as_the_cli_does(paths: AwsPaths) -
 @pytest.mark.parametrize("value", ["a\n[evil]", "a\rb", "a\0b", " padded"])
 def test_set_profile_refuses_values_that_could_inject_lines(paths: AwsPaths, value: str) -> None:
     with pytest.raises(InputError):
-        awsfiles.set_profile(paths, "config", "example-dev", {"region": value})
+        store.set_profile(paths, "config", "example-dev", {"region": value})
     assert not paths.config.exists()
 
 
 def _set_one(config: str, credentials: str, index: int) -> None:
     target = AwsPaths(Path(config), Path(credentials))
-    awsfiles.set_profile(target, "credentials", f"worker-{index}", {"aws_access_key_id": f"AKIAWORKER{index:010d}"})
+    store.set_profile(target, "credentials", f"worker-{index}", {"aws_access_key_id": f"AKIAWORKER{index:010d}"})
 
 
 def test_ten_concurrent_writers_all_survive(paths: AwsPaths) -> None:
@@ -458,7 +459,7 @@ def test_ten_concurrent_writers_all_survive(paths: AwsPaths) -> None:
     for worker in workers:
         worker.join(120)
     assert [worker.exitcode for worker in workers] == [0] * 10
-    profiles = awsfiles.load_profiles(paths)
+    profiles = store.load_profiles(paths)
     assert {f"worker-{i}" for i in range(10)} <= set(profiles)
     assert all(profiles[f"worker-{i}"]["aws_access_key_id"] == f"AKIAWORKER{i:010d}" for i in range(10))
 
@@ -469,7 +470,7 @@ def test_ten_concurrent_writers_all_survive(paths: AwsPaths) -> None:
 def test_the_diff_masks_secrets_by_key_and_by_value(paths: AwsPaths) -> None:
     Credentials(CANARY_ACCESS_KEY_ID, CANARY_SECRET_2)  # a secret the tool handled: masked wherever it appears
     rendered = CREDENTIALS + f"\n[tools]\ncredential_process = /bin/echo {CANARY_SECRET_2}\n"
-    _, credentials = awsfiles.apply_rendered(paths, RENDERED, rendered, dry_run=True)
+    _, credentials = store.apply_rendered(paths, RENDERED, rendered, dry_run=True)
     diff = credentials.diff()
     assert f"+aws_access_key_id = {CANARY_ACCESS_KEY_ID}" in diff
     assert "+aws_secret_access_key = ****" in diff
@@ -483,8 +484,8 @@ def test_the_profile_view_is_botocores_own(tmp_path: Path) -> None:
     text = MERGED + '\n[profile "quoted name"]\nregion = x\n[profile a b c]\nregion = y\n[preview]\nz = 1\n'
     path = tmp_path / "config"
     path.write_text(text)
-    assert awsfiles.profiles_view(text, None) == load_config(str(path))["profiles"]
-    assert awsfiles.botocore_parse(text, "config") == raw_config_parse(str(path))
+    assert botocore_view.profiles_view(text, None) == load_config(str(path))["profiles"]
+    assert botocore_view.botocore_parse(text, "config") == raw_config_parse(str(path))
 
 
 def test_with_umask_000_and_a_symlinked_credentials_file_everything_stays_private(
@@ -499,8 +500,8 @@ def test_with_umask_000_and_a_symlinked_credentials_file_everything_stays_privat
     paths.credentials.symlink_to(real)
     old = os.umask(0)
     try:
-        awsfiles.apply_rendered(paths, RENDERED, CREDENTIALS)
-        awsfiles.set_profile(
+        store.apply_rendered(paths, RENDERED, CREDENTIALS)
+        store.set_profile(
             paths,
             "credentials",
             "example-dev",
@@ -513,8 +514,8 @@ def test_with_umask_000_and_a_symlinked_credentials_file_everything_stays_privat
     assert paths.credentials.resolve() == real.resolve()
     assert real.read_text().startswith("# synced by my dotfiles\n[personal]\n")
     assert safewrite.backups(paths.credentials)  # beside the link, out of the dotfiles directory
-    assert awsfiles.state_path(paths.credentials).parent == paths.credentials.parent
-    for path in (real, paths.config, awsfiles.state_path(paths.credentials), *safewrite.backups(paths.credentials)):
+    assert locations.ledger_path(paths.credentials).parent == paths.credentials.parent
+    for path in (real, paths.config, locations.ledger_path(paths.credentials), *safewrite.backups(paths.credentials)):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     env = aws_env(paths)
     listing = aws_cli("configure", "list", "--profile", "example-dev", env=env).stdout
@@ -522,7 +523,7 @@ def test_with_umask_000_and_a_symlinked_credentials_file_everything_stays_privat
 
 
 def test_an_empty_rendered_credentials_file_is_not_created(paths: AwsPaths) -> None:
-    config, credentials = awsfiles.apply_rendered(paths, RENDERED, "")
+    config, credentials = store.apply_rendered(paths, RENDERED, "")
     assert config.changed
     assert not credentials.changed
     assert paths.config.exists()
@@ -543,7 +544,7 @@ def test_prune_removes_keys_a_render_added_and_no_longer_produces_but_never_the_
         "source_profile = example-dev\n\n# production",
         "source_profile = example-dev\nmfa_serial = arn:aws:iam::210987654321:mfa/alice\n\n# production",
     )
-    awsfiles.apply_rendered(paths, with_mfa, CREDENTIALS)
+    store.apply_rendered(paths, with_mfa, CREDENTIALS)
     text = paths.config.read_text()
     text = text.replace("[profile example-dev_admin]\n", "[profile example-dev_admin]\nduration_seconds = 3600\n")
     paths.config.write_text(text)  # a key the user added by hand to a profile the render created
@@ -552,18 +553,18 @@ def test_prune_removes_keys_a_render_added_and_no_longer_produces_but_never_the_
         "[default]\n",
     )
 
-    awsfiles.apply_rendered(paths, without, CREDENTIALS)
-    kept = awsfiles.load_profiles(paths)
+    store.apply_rendered(paths, without, CREDENTIALS)
+    kept = store.load_profiles(paths)
     assert kept["example-dev_admin"]["mfa_serial"] == "arn:aws:iam::210987654321:mfa/alice"  # no prune: kept
     assert "s3" in kept["default"]
 
-    config, _ = awsfiles.apply_rendered(paths, without, CREDENTIALS, prune=True)
-    pruned = awsfiles.load_profiles(paths)
+    config, _ = store.apply_rendered(paths, without, CREDENTIALS, prune=True)
+    pruned = store.load_profiles(paths)
     assert "mfa_serial" not in pruned["example-dev_admin"]
     assert pruned["example-dev_admin"]["duration_seconds"] == "3600"
     assert "s3" not in pruned["default"]  # the render added it to the adopted [default]
     assert pruned["default"]["region"] == "eu-west-1"  # the user had a region before: updated, never removed
     assert set(config.updated) == {"default", "example-dev_admin"}
 
-    again, _ = awsfiles.apply_rendered(paths, without, CREDENTIALS, prune=True)
+    again, _ = store.apply_rendered(paths, without, CREDENTIALS, prune=True)
     assert not again.changed

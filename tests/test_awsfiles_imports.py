@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.helpers import TRANSCRIPT
+from tests.support.cli import TRANSCRIPT
 
 
 def _python(*args: str) -> subprocess.CompletedProcess[str]:
@@ -25,7 +25,10 @@ def test_help_never_imports_boto3() -> None:
     assert not {name for name in imported if name == "boto3" or name.startswith("boto3.")}
 
 
-@pytest.mark.parametrize("module", ["bootstrap.awsfiles", "bootstrap.safewrite", "bootstrap.render"])
+@pytest.mark.parametrize(
+    "module",
+    ["bootstrap.awsfiles.store", "bootstrap.awsfiles.safewrite", "bootstrap.team.render", "bootstrap.cli.daily"],
+)
 def test_the_file_writing_core_never_imports_boto3(module: str) -> None:
     code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.split('.')[0] == 'boto3'))"
     proc = _python("-c", code)
@@ -36,9 +39,9 @@ def test_the_file_writing_core_never_imports_boto3(module: str) -> None:
 def test_merging_and_validating_never_imports_boto3() -> None:
     code = (
         "import sys\n"
-        "from bootstrap import awsfiles\n"
-        "text = awsfiles.merge(None, '[default]\\nregion = eu-west-1\\n', 'config')\n"
-        "awsfiles.validate(text, '[a]\\nx = 1\\n')\n"
+        "from bootstrap.awsfiles import botocore_view, merge\n"
+        "text = merge.merge(None, '[default]\\nregion = eu-west-1\\n', 'config')\n"
+        "botocore_view.validate(text, '[a]\\nx = 1\\n')\n"
         "print('boto3' in sys.modules)\n"
     )
     proc = _python("-c", code)

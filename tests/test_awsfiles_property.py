@@ -9,8 +9,10 @@ from configupdater.section import Section
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bootstrap import awsfiles
-from bootstrap.awsfiles import Kind, merge_detailed, section_key
+from bootstrap.awsfiles import botocore_view, scanner
+from bootstrap.awsfiles import merge as merging
+from bootstrap.awsfiles.merge import merge_detailed
+from bootstrap.awsfiles.scanner import Kind, section_key
 
 NAMES = ("a", "b", "dev", "dev_read", "prod-admin", "x.y")
 KEYS = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
@@ -131,7 +133,7 @@ def line_end(text: str) -> str:
 def view(text: str, kind: Kind) -> dict[str, dict[str, object]]:
     from botocore.configloader import build_profile_map
 
-    parsed = awsfiles.botocore_parse(text, kind)
+    parsed = botocore_view.botocore_parse(text, kind)
     if kind == "credentials":
         return {f"profile {name}": values for name, values in parsed.items()}
     built = build_profile_map(parsed)
@@ -237,7 +239,7 @@ def test_the_scanner_reads_files_exactly_as_configparser_does(lines: list[str], 
     except configparser.Error:
         accepted = False
     try:
-        doc = awsfiles._parse(text, "config", "f")
+        doc = scanner.scan(text, "config", "f")
     except InputError:
         assert not accepted
         return
@@ -269,7 +271,7 @@ def test_set_profile_changes_only_the_keys_it_was_given(
     before_view = view(existing, kind)
     key = f"profile {profile}"
 
-    after, _, _ = awsfiles._set_in_text(existing, kind, profile, values, "f")
+    after, _, _ = merging.set_in_text(existing, kind, profile, values, "f")
 
     after_sections = sections_of(after)
     for sec in user_sections:
@@ -287,4 +289,4 @@ def test_set_profile_changes_only_the_keys_it_was_given(
         assert after_view[key] == expected
     else:
         assert key not in after_view
-    assert awsfiles._set_in_text(after, kind, profile, values, "f")[0] == after  # setting again changes nothing
+    assert merging.set_in_text(after, kind, profile, values, "f")[0] == after  # setting again changes nothing

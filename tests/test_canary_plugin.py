@@ -7,20 +7,21 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests import canaries, helpers
+from tests.support import canaries
+from tests.support.cli import scan_for_secrets
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_scan_finds_a_printed_canary_and_ignores_masked_output() -> None:
     printed = f"aws_secret_access_key = {canaries.CANARY_SECRET}\n"
-    assert helpers.scan_for_secrets([printed], canaries.ALL) == ["cana…"]
-    assert helpers.scan_for_secrets(["aws_secret_access_key = ****\n"], canaries.ALL) == []
+    assert scan_for_secrets([printed], canaries.ALL) == ["cana…"]
+    assert scan_for_secrets(["aws_secret_access_key = ****\n"], canaries.ALL) == []
 
 
 def test_a_test_that_prints_a_secret_fails(tmp_path: Path) -> None:
     (tmp_path / "test_leak.py").write_text(
-        "from tests import canaries\n"
+        "from tests.support import canaries\n"
         "def test_leaks():\n"
         "    print('here it is: ' + canaries.CANARY_SECRET)\n"
         "def test_clean():\n"
@@ -28,7 +29,10 @@ def test_a_test_that_prints_a_secret_fails(tmp_path: Path) -> None:
     )
     # Run in a child pytest whose output we keep to ourselves (printing it would trip this very scan).
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "tests.canary_plugin", "-p", "no:cacheprovider", str(tmp_path)],
+        [
+            *(sys.executable, "-m", "pytest", "-q"),
+            *("-p", "tests.support.canary_plugin", "-p", "no:cacheprovider", str(tmp_path)),
+        ],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},

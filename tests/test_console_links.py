@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from tests.helpers import Run, cli
+from tests.support.cli import Run, cli
 
 ROOT = Path(__file__).resolve().parent.parent
 RED = "F2B0A9"

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 import boto3
 import pytest
 
-from bootstrap.model import Credentials
-from tests import daily_setup
-from tests.helpers import BIN, aws_cli, cli, record
+from bootstrap.credentials import Credentials
+from tests.support import engineer as daily_setup
+from tests.support.cli import BIN, aws_cli, cli, record
 
 if TYPE_CHECKING:
-    from bootstrap.awsfiles import AwsPaths
+    from bootstrap.awsfiles.locations import AwsPaths
     from bootstrap.sandbox import Sandbox, SandboxUser
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pexpect
 
-from tests import helpers
+from tests.support.cli import cli, record, scan_for_secrets
 
 
 def _secrets_in(credentials: Path) -> list[str]:
@@ -25,7 +25,7 @@ def _secrets_in(credentials: Path) -> list[str]:
 
 def test_demo_plays_the_first_day_and_shows_the_refused_profile(tmp_path: Path) -> None:
     keep = tmp_path / "alice"
-    run = helpers.cli("demo", "--keep", str(keep), env={**os.environ, "HOME": str(tmp_path / "home")})
+    run = cli("demo", "--keep", str(keep), env={**os.environ, "HOME": str(tmp_path / "home")})
 
     assert run.returncode == 0, run.output
     out = run.stdout
@@ -45,7 +45,7 @@ def test_demo_plays_the_first_day_and_shows_the_refused_profile(tmp_path: Path) 
     # The throw-away files are real AWS files, and nothing secret in them reached the screen.
     secrets = _secrets_in(keep / "aws" / "credentials")
     assert len(secrets) >= 3  # own key's secret, session secret and token
-    assert helpers.scan_for_secrets([run.output], secrets) == []
+    assert scan_for_secrets([run.output], secrets) == []
     assert (keep / "aws" / "credentials").stat().st_mode & 0o777 == 0o600
     assert not (tmp_path / "home" / ".aws").exists()  # the real HOME was never touched
 
@@ -69,7 +69,7 @@ def test_demo_interactive_lets_the_person_type_each_code(tmp_path: Path) -> None
         typed += 1
     transcript = child.before or ""
     child.close()
-    helpers.record(transcript)
+    record(transcript)
     assert child.exitstatus == 0, transcript
     assert typed == 4  # two to enable the device, one for the session, one next morning
     assert "What happened" in transcript

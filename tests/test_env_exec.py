@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bootstrap import awsfiles
-from bootstrap.model import Credentials
-from tests import daily_setup
-from tests.helpers import BIN, cli, record
+from bootstrap.awsfiles import store
+from bootstrap.credentials import Credentials
+from tests.support import engineer as daily_setup
+from tests.support.cli import BIN, cli, record
 
 if TYPE_CHECKING:
-    from bootstrap.awsfiles import AwsPaths
+    from bootstrap.awsfiles.locations import AwsPaths
     from bootstrap.sandbox import Sandbox, SandboxUser
 
 pytestmark = pytest.mark.slow
@@ -95,7 +95,7 @@ def test_the_session_profile_gives_its_session_and_duration_is_honoured(
     sandbox: Sandbox, aws_env: AwsPaths, fresh_user: SandboxUser, tmp_path: Path
 ) -> None:
     eng = ready(sandbox, aws_env, fresh_user, tmp_path)
-    session = awsfiles.load_profiles(aws_env)[eng.name]
+    session = store.load_profiles(aws_env)[eng.name]
 
     own = json.loads(cli("env", "-p", eng.name, "--format", "json", prints_secrets=True).stdout)
     assert own["AWS_ACCESS_KEY_ID"] == session["aws_access_key_id"]

@@ -20,14 +20,13 @@ import pexpect
 import pyotp
 import pytest
 
-from bootstrap import keys
-from tests.helpers import BIN, Run, cli, record
-from tests.test_onboard import enabled_devices, file_key, iam_keys
-from tests.test_onboard_support import team_dir
+from bootstrap.aws import iam
+from tests.support.cli import BIN, Run, cli, record
+from tests.support.onboarding import enabled_devices, file_key, iam_keys, team_dir
 
 if TYPE_CHECKING:
-    from bootstrap.awsfiles import AwsPaths
-    from bootstrap.model import Credentials
+    from bootstrap.awsfiles.locations import AwsPaths
+    from bootstrap.credentials import Credentials
     from bootstrap.sandbox import Sandbox, SandboxUser
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -100,7 +99,7 @@ def test_onboarding_in_a_real_terminal(aws_env: AwsPaths, team: Path, fresh_user
         child.expect("already used; AWS accepts each code once")
         child.expect("Second MFA code")
         child.sendline(totp.at(now))
-        child.expect("MFA code from your authenticator app")
+        child.expect("MFA code for arn:aws:iam::")
         child.sendline(totp.at(now + 30))
         child.expect(pexpect.EOF)
     finally:
@@ -165,7 +164,7 @@ def test_ctrl_c_at_the_session_code_keeps_the_enabled_device(
         child.sendline(totp.at(now - 30))
         child.expect("Second MFA code")
         child.sendline(totp.at(now))
-        child.expect("MFA code from your authenticator app")
+        child.expect("MFA code for arn:aws:iam::")
         child.send("\x03")
         child.expect(pexpect.EOF)
     finally:
@@ -257,6 +256,6 @@ def test_non_interactive_with_a_code_command(
     assert result.returncode == 0, result.output
     own = file_key(aws_env)
     assert own is not None
-    assert keys.works(own) is not None
+    assert iam.works(own) is not None
     assert iam_keys(fresh_user) == [own.access_key_id]
     assert enabled_devices(fresh_user) == {serial}

@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bootstrap import keys
+from bootstrap.aws import iam, sts
+from bootstrap.engineer import onboard
 from bootstrap.errors import AwsError, InputError
-from tests.test_onboard_support import FakeClock
+from tests.support.clock import FakeClock
 
 if TYPE_CHECKING:
-    from bootstrap.awsfiles import AwsPaths
+    from bootstrap.awsfiles.locations import AwsPaths
     from bootstrap.sandbox import SandboxUser
 
 
@@ -28,17 +29,17 @@ if TYPE_CHECKING:
     ],
 )
 def test_the_kind_of_principal_is_read_off_the_arn(arn: str, kind: str) -> None:
-    assert keys.Identity("1", arn, "AID").kind == kind
+    assert sts.Identity("1", arn, "AID").kind == kind
 
 
 def test_only_an_iam_user_of_the_users_account_is_accepted() -> None:
-    user = keys.Identity("210987654321", "arn:aws:iam::210987654321:user/team/alice", "AID")
-    keys.require_user(user, users_account="210987654321")
+    user = sts.Identity("210987654321", "arn:aws:iam::210987654321:user/team/alice", "AID")
+    onboard.require_user(user, users_account="210987654321")
     assert user.user_name == "alice"
     with pytest.raises(InputError, match="USERS_AWS_ACCOUNT_ID"):
-        keys.require_user(user, users_account="999999999999")
+        onboard.require_user(user, users_account="999999999999")
     with pytest.raises(InputError, match="root"):
-        keys.require_user(keys.Identity("123456789012", "arn:aws:iam::123456789012:root", "123456789012"))
+        onboard.require_user(sts.Identity("123456789012", "arn:aws:iam::123456789012:root", "123456789012"))
 
 
 def test_the_wait_for_a_key_is_bounded_and_backs_off(aws_env: AwsPaths, fresh_user: SandboxUser) -> None:
@@ -51,13 +52,13 @@ def test_the_wait_for_a_key_is_bounded_and_backs_off(aws_env: AwsPaths, fresh_us
     )
     clock = FakeClock(datetime.now(UTC))
     with pytest.raises(AwsError, match=r"still does not work after 6 tries.*run the command again"):
-        keys.wait_until_works(fresh_user.one_time_key, clock, tries=6)
+        iam.wait_until_works(fresh_user.one_time_key, clock, tries=6)
     assert clock.slept == [1.0, 2.0, 4.0, 8.0, 8.0]
 
 
 def test_a_working_key_needs_no_wait(aws_env: AwsPaths, fresh_user: SandboxUser) -> None:
     clock = FakeClock(datetime.now(UTC))
-    identity = keys.wait_until_works(fresh_user.one_time_key, clock)
+    identity = iam.wait_until_works(fresh_user.one_time_key, clock)
     assert identity.arn == fresh_user.arn
     assert clock.slept == []
 
@@ -66,14 +67,13 @@ def test_deleting_a_key_already_gone_is_not_an_error(aws_env: AwsPaths, fresh_us
     """A re-run finishing what an earlier run started may delete a key twice."""
     import pyotp
 
-    from bootstrap import sessions
     from bootstrap.sandbox import backend
 
     serial, seed = backend.enable_virtual_mfa(fresh_user.account_id, fresh_user.name, fresh_user.name)
-    session = sessions.get_session(fresh_user.one_time_key, serial, pyotp.TOTP(seed).now())
-    extra = keys.create_key(session, fresh_user.name)
-    assert keys.delete_key(session, fresh_user.name, extra.key_id) is True
-    assert keys.delete_key(session, fresh_user.name, extra.key_id) is False
+    session = sts.get_session(fresh_user.one_time_key, serial, pyotp.TOTP(seed).now())
+    extra = iam.create_key(session, fresh_user.name)
+    assert iam.delete_key(session, fresh_user.name, extra.key_id) is True
+    assert iam.delete_key(session, fresh_user.name, extra.key_id) is False
     with pytest.raises(AwsError, match="NoSuchEntity"):
-        keys.delete_key(session, fresh_user.name, extra.key_id, missing_ok=False)
-    assert [k.key_id for k in keys.list_keys(session, fresh_user.name)] == [fresh_user.one_time_key.access_key_id]
+        iam.delete_key(session, fresh_user.name, extra.key_id, missing_ok=False)
+    assert [k.key_id for k in iam.list_keys(session, fresh_user.name)] == [fresh_user.one_time_key.access_key_id]

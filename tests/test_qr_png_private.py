@@ -10,7 +10,7 @@ import os
 import stat
 from pathlib import Path
 
-from bootstrap import mfa
+from bootstrap.engineer import mfa
 
 URI = mfa.otpauth_uri("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "alice", "210987654321")
 

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 import boto3
 import pytest
 
-from bootstrap import awsfiles
-from tests import daily_setup
-from tests.helpers import BIN, aws_cli, cli
+from bootstrap.awsfiles import store
+from tests.support import engineer as daily_setup
+from tests.support.cli import BIN, aws_cli, cli
 
 if TYPE_CHECKING:
-    from bootstrap.awsfiles import AwsPaths
+    from bootstrap.awsfiles.locations import AwsPaths
     from bootstrap.sandbox import Sandbox, SandboxUser
 
 pytestmark = pytest.mark.slow
@@ -39,7 +39,7 @@ def test_one_code_then_twelve_role_profiles_in_three_accounts_work(
     text = aws_env.credentials.read_text()
     assert text.startswith(long_term_before)
     assert stat.S_IMODE(aws_env.credentials.stat().st_mode) == 0o600
-    session = awsfiles.load_profiles(aws_env)[eng.name]
+    session = store.load_profiles(aws_env)[eng.name]
     for key in ("aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_security_token"):
         assert session[key]
     assert session["aws_session_token"] == session["aws_security_token"]
@@ -143,7 +143,7 @@ def test_code_from_a_command_run_without_a_shell(
 
     assert run.returncode == 0, run.output
     assert count.read_text() == "1"
-    assert awsfiles.load_profiles(aws_env)[eng.name]["aws_session_token"]
+    assert store.load_profiles(aws_env)[eng.name]["aws_session_token"]
 
     # A failing command is bad input, reported with its status only (its stderr may hold anything).
     failing = cli("refresh", "--force", "--token-code-command", f"{BIN / 'python'} -c 'import sys; sys.exit(3)'")
@@ -204,7 +204,7 @@ def test_the_code_is_asked_in_a_real_terminal(
     )
     assert status == 0, shown
     assert "renewed" in shown
-    assert awsfiles.load_profiles(aws_env)[eng.name]["aws_session_token"]
+    assert store.load_profiles(aws_env)[eng.name]["aws_session_token"]
 
 
 def test_a_wrong_code_is_refused_and_nothing_is_written(

@@ -7,8 +7,8 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.helpers import BIN, Run, cli, record
-from tests.test_render import KEY_ID, SECRET, SEED, workspace_from
+from tests.support.cli import BIN, Run, cli, record
+from tests.support.team import KEY_ID, SECRET, SEED, workspace_from
 
 
 def test_ten_concurrent_renders_lose_no_update(tmp_path: Path) -> None:

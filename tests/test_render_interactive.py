@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pexpect
 
-from tests import helpers
-from tests.test_render import KEY_ID, ROOT, SECRET, SEED, SERIAL, workspace_from
+from tests.support.cli import BIN, record
+from tests.support.team import KEY_ID, ROOT, SECRET, SEED, SERIAL, workspace_from
 
 
 def spawn(args: list[str], env: dict[str, str], cwd: Path) -> pexpect.spawn:
-    return pexpect.spawn(
-        str(helpers.BIN / "aws-iam-bootstrap"), args, env=env, cwd=str(cwd), encoding="utf-8", timeout=60
-    )
+    return pexpect.spawn(str(BIN / "aws-iam-bootstrap"), args, env=env, cwd=str(cwd), encoding="utf-8", timeout=60)
 
 
 def test_secret_is_asked_with_a_hidden_prompt(tmp_path: Path) -> None:
@@ -25,7 +23,7 @@ def test_secret_is_asked_with_a_hidden_prompt(tmp_path: Path) -> None:
     child.expect(pexpect.EOF)
     child.close()
     transcript = (child.before or "") + "\n"
-    helpers.record(transcript)
+    record(transcript)
     assert child.exitstatus == 0, transcript
     assert SECRET not in transcript  # not echoed
     assert f"aws_secret_access_key = {SECRET}" in ws.credentials.read_text()
@@ -41,7 +39,7 @@ def test_missing_serial_is_asked_and_the_user_name_follows_from_it(tmp_path: Pat
     child.expect(pexpect.EOF)
     child.close()
     transcript = child.before or ""
-    helpers.record(transcript)
+    record(transcript)
     assert child.exitstatus == 0, transcript
     assert "IAM user name" not in transcript  # derived from the serial, not asked
     profiles = ws.profiles()
@@ -69,7 +67,7 @@ def test_secret_stdin_flag_at_a_terminal_still_hides_the_secret(tmp_path: Path) 
     child.expect(pexpect.EOF)
     child.close()
     transcript = child.before or ""
-    helpers.record(transcript)
+    record(transcript)
     assert child.exitstatus == 0, transcript
     assert SECRET not in transcript
     assert f"aws_secret_access_key = {SECRET}" in ws.credentials.read_text()
@@ -83,7 +81,7 @@ def test_ctrl_c_at_the_prompt_writes_nothing(tmp_path: Path) -> None:
     child.expect(pexpect.EOF)
     child.close()
     transcript = child.before or ""
-    helpers.record(transcript)
+    record(transcript)
     assert child.exitstatus == 130, transcript
     assert "interrupted" in transcript
     assert not ws.config.exists()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests import canaries
-from tests.test_render import KEY_ID, ROOT, SECRET, SEED, SERIAL, workspace_from
+from tests.support import canaries
+from tests.support.team import KEY_ID, ROOT, SECRET, SEED, SERIAL, workspace_from
 
 
 def test_an_aws_mfa_style_long_term_profile_is_reused(tmp_path: Path) -> None:

@@ -14,20 +14,31 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from bootstrap import keys, mfa, onboarding
+from bootstrap.aws import iam
+from bootstrap.awsfiles import layout, locations, store
+from bootstrap.credentials import Credentials
+from bootstrap.engineer import codes, steps
+from bootstrap.engineer import rotate as rotation
 from bootstrap.errors import NeedsAnswer, StateError
-from bootstrap.model import Credentials
 from bootstrap.prompts import NoPrompter
-from tests.helpers import aws_cli, cli
-from tests.test_onboard import Answers, iam_keys
-from tests.test_onboard_support import RUN_ID, Crash, Events, FakeClock, crash_observer, sandbox_clock
+from tests.support.cli import aws_cli, cli
+from tests.support.clock import FakeClock, sandbox_clock
+from tests.support.onboarding import (
+    LONG_TERM,
+    NAME,
+    RUN_ID,
+    Answers,
+    Crash,
+    Events,
+    Source,
+    crash_observer,
+    iam_keys,
+    set_up,
+)
 
 if TYPE_CHECKING:
-    from bootstrap.awsfiles import AwsPaths
+    from bootstrap.awsfiles.locations import AwsPaths
     from bootstrap.sandbox import Sandbox, SandboxUser
-
-NAME = "example-dev"
-LONG_TERM = f"{NAME}-long-term"
 
 
 @pytest.fixture
@@ -35,39 +46,18 @@ def clock(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     return sandbox_clock(sandbox, monkeypatch)
 
 
-def set_up(paths: AwsPaths, user: SandboxUser, clock: FakeClock, *, session: bool = True) -> mfa.Authenticator:
-    """An engineer after onboarding: key in [NAME-long-term] (mfa_serial in config), MFA session in [NAME]."""
-    from bootstrap import awsfiles, sessions
-    from bootstrap.sandbox import backend
-
-    serial, seed = backend.enable_virtual_mfa(user.account_id, user.name, user.name)
-    auth = mfa.Authenticator(clock, {serial: seed})
-    key = user.one_time_key
-    awsfiles.set_profile(
-        paths,
-        "credentials",
-        LONG_TERM,
-        {"aws_access_key_id": key.access_key_id, "aws_secret_access_key": key.secret_access_key},
-    )
-    awsfiles.set_profile(paths, "config", LONG_TERM, {"mfa_serial": serial, "region": "eu-west-1"})
-    if session:
-        sessions.write_session(paths, NAME, sessions.get_session(key, serial, auth(serial)))
-    return auth
-
-
 def rotate(
-    paths: AwsPaths, clock: FakeClock, auth: mfa.CodeSource, *, crash_at: int | None = None, **kwargs: Any
-) -> tuple[onboarding.RotateResult, Events]:
+    paths: AwsPaths, clock: FakeClock, auth: codes.CodeSource, *, crash_at: int | None = None, **kwargs: Any
+) -> tuple[rotation.RotateResult, Events]:
     events = Events(crash_observer(crash_at))
     prompter = kwargs.pop("prompter", NoPrompter())
-    result = onboarding.rotate_key(paths, prompter, auth, events, profile=NAME, clock=clock, **kwargs)
+    result = rotation.rotate_key(paths, prompter, auth, events, profile=NAME, clock=clock, **kwargs)
     return result, events
 
 
 def file_key(paths: AwsPaths) -> Credentials:
-    from bootstrap import awsfiles, sessions
 
-    key = sessions.read_static(awsfiles.load_profiles(paths).get(LONG_TERM, {}))
+    key = layout.read_static(store.load_profiles(paths).get(LONG_TERM, {}))
     assert key is not None
     return key
 
@@ -82,10 +72,10 @@ def test_rotate_replaces_the_key_and_retires_the_old_with_the_new(
     assert result.old_key_id == old.access_key_id
     assert result.new_key_id == new.access_key_id != old.access_key_id
     assert iam_keys(fresh_user) == [new.access_key_id]
-    assert keys.works(old) is None
-    assert [e.step for e in events.of(onboarding.StepDone)] == [1, 2, 3, 4, 5, 6]
+    assert iam.works(old) is None
+    assert [e.step for e in events.of(steps.StepDone)] == [1, 2, 3, 4, 5, 6]
     # The old key's file content is kept as a private backup; the state file is gone once done.
-    assert not (onboarding.state_dir(aws_env) / f"rotate-{NAME}.json").exists()
+    assert not (locations.tool_dir(aws_env) / f"rotate-{NAME}.json").exists()
     # The session in [NAME] now comes from the new key and works for the real aws CLI.
     answer = json.loads(aws_cli("sts", "get-caller-identity", "--profile", NAME).stdout)
     assert answer["Arn"] == fresh_user.arn
@@ -94,7 +84,7 @@ def test_rotate_replaces_the_key_and_retires_the_old_with_the_new(
 def test_stopped_at_any_point_a_working_key_remains_and_the_next_run_converges(
     aws_env: AwsPaths, clock: FakeClock, sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    from bootstrap.awsfiles import AwsPaths
+    from bootstrap.awsfiles.locations import AwsPaths
 
     reference_user = sandbox.add_user(f"rot-ref-{RUN_ID}", {"DEV": ("READ",)})
     _, reference = rotate(aws_env, clock, set_up(aws_env, reference_user, clock))
@@ -110,15 +100,15 @@ def test_stopped_at_any_point_a_working_key_remains_and_the_next_run_converges(
         with pytest.raises(Crash):
             rotate(paths, clock, auth, crash_at=point)
         # The invariant: a working key in the file, at most two keys in IAM.
-        assert keys.works(file_key(paths)) is not None, point
+        assert iam.works(file_key(paths)) is not None, point
         assert len(iam_keys(user)) <= 2, point
         result, _ = rotate(paths, clock, auth)
         assert iam_keys(user) == [file_key(paths).access_key_id], point
-        assert keys.works(file_key(paths)) is not None, point
+        assert iam.works(file_key(paths)) is not None, point
         assert result.new_key_id == file_key(paths).access_key_id
         if point < len(points):  # stopped before the end: the rerun finishes that rotation, never a second one
             assert result.old_key_id == user.one_time_key.access_key_id, point
-        assert not (onboarding.state_dir(paths) / f"rotate-{NAME}.json").exists(), point
+        assert not (locations.tool_dir(paths) / f"rotate-{NAME}.json").exists(), point
 
 
 def test_a_failed_write_rolls_the_new_key_back(
@@ -130,7 +120,7 @@ def test_a_failed_write_rolls_the_new_key_back(
         raise OSError("No space left on device")
 
     with monkeypatch.context() as patch:
-        patch.setattr(onboarding, "_write_key", disk_full)
+        patch.setattr(layout, "write_key", disk_full)
         with pytest.raises(OSError, match="No space"):
             rotate(aws_env, clock, auth)
     assert iam_keys(fresh_user) == [fresh_user.one_time_key.access_key_id]
@@ -141,13 +131,13 @@ def test_a_failed_write_rolls_the_new_key_back(
 
 def test_without_a_valid_session_it_asks_a_code(aws_env: AwsPaths, clock: FakeClock, fresh_user: SandboxUser) -> None:
     auth = set_up(aws_env, fresh_user, clock, session=False)
-    requests: list[mfa.CodeRequest] = []
+    requests: list[codes.CodeRequest] = []
 
-    def counting(request: mfa.CodeRequest) -> str:
+    def counting(request: codes.CodeRequest) -> str:
         requests.append(request)
         return auth(request)
 
-    rotate(aws_env, clock, counting)
+    rotate(aws_env, clock, Source(counting))
     # One code for a session of the old key (to create the new one), one for the new key's (to retire the old).
     assert [r.purpose for r in requests] == ["session", "session"]
     assert requests[1].not_before is not None
@@ -176,7 +166,7 @@ def test_an_old_key_is_warned_about(aws_env: AwsPaths, clock: FakeClock, fresh_u
     for key in backend.iam(fresh_user.account_id).list_access_keys(fresh_user.name):
         key.create_date = clock.now() - timedelta(days=200, minutes=1)
     _, events = rotate(aws_env, clock, auth)
-    warnings = [n.text for n in events.of(onboarding.Note) if n.level == "warn"]
+    warnings = [n.text for n in events.of(steps.Note) if n.level == "warn"]
     assert any("200 days old" in w for w in warnings)
 
 
@@ -224,7 +214,7 @@ def test_rotate_in_a_real_terminal(aws_env: AwsPaths, fresh_user: SandboxUser) -
     import pyotp
 
     from bootstrap.sandbox import backend
-    from tests.helpers import BIN, record
+    from tests.support.cli import BIN, record
 
     set_up(aws_env, fresh_user, FakeClock(datetime.now(UTC)), session=False)
     serial = f"arn:aws:iam::{fresh_user.account_id}:mfa/{fresh_user.name}"
@@ -237,9 +227,9 @@ def test_rotate_in_a_real_terminal(aws_env: AwsPaths, fresh_user: SandboxUser) -
     )
     child.logfile_read = screen
     try:
-        child.expect("MFA code from your authenticator app")
+        child.expect("MFA code for arn:aws:iam::")
         child.sendline(totp.at(now))
-        child.expect("MFA code from your authenticator app")
+        child.expect("MFA code for arn:aws:iam::")
         child.sendline(totp.at(now + 30))
         child.expect(pexpect.EOF)
     finally:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bootstrap import safewrite
+from bootstrap.awsfiles import locations, safewrite
 from bootstrap.errors import InputError, StateError
 
 
@@ -146,7 +146,7 @@ def test_a_failing_backup_leaves_the_file_untouched(tmp_path: Path, monkeypatch:
 
 def test_a_held_lock_times_out_with_a_state_error(tmp_path: Path) -> None:
     target = tmp_path / "credentials"
-    lock_file = safewrite.lock_path(target)
+    lock_file = locations.lock_path(target)
     with safewrite.locked(target):
         assert mode(lock_file) == 0o600
         # another process (another open file description) holds it now

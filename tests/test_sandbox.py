@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from bootstrap.awsfiles import AwsPaths
+from bootstrap.awsfiles.locations import AwsPaths
 from bootstrap.errors import InputError, StateError
 from bootstrap.sandbox import Sandbox, SandboxUser
 
@@ -49,7 +49,7 @@ def test_add_account_appears_in_const_inc(sandbox: Sandbox) -> None:
 
 
 def test_grant_to_unknown_account_is_refused(sandbox: Sandbox, fresh_user: SandboxUser) -> None:
-    with pytest.raises(InputError, match="no sandbox account"):
+    with pytest.raises(InputError, match="no account for environment 'NOPE'"):
         sandbox.grant(fresh_user.name, "NOPE", ("ADMIN",))
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from bootstrap.model import Credentials
-from tests import helpers
+from bootstrap.credentials import Credentials
+from tests.support.cli import BIN, TRANSCRIPT, cli
 
 
 @contextmanager
@@ -24,7 +24,7 @@ def running_sandbox(*args: str) -> Iterator[tuple[subprocess.Popen[str], list[st
     """Start the command; yield it with the lines it printed up to its ready banner's end."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     proc = subprocess.Popen(
-        [str(helpers.BIN / "aws-iam-bootstrap"), "sandbox", *args],
+        [str(BIN / "aws-iam-bootstrap"), "sandbox", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -42,7 +42,7 @@ def running_sandbox(*args: str) -> Iterator[tuple[subprocess.Popen[str], list[st
         if proc.poll() is None:
             proc.kill()
         rest, errors = proc.communicate(timeout=30)
-        helpers.TRANSCRIPT.extend(["\n".join(lines), rest, errors])
+        TRANSCRIPT.extend(["\n".join(lines), rest, errors])
 
 
 def exports(lines: list[str]) -> dict[str, str]:
@@ -98,7 +98,7 @@ def test_sandbox_on_a_port_in_use_is_bad_input() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        run = helpers.cli("sandbox", "--port", str(port), timeout=60)
+        run = cli("sandbox", "--port", str(port), timeout=60)
     assert run.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in run.stderr
 
@@ -108,7 +108,7 @@ def test_sandbox_without_moto_says_how_to_install_it() -> None:
     proc = subprocess.run(
         [sys.executable, "-c", blocked, "sandbox"], capture_output=True, text=True, timeout=60, check=False
     )
-    helpers.TRANSCRIPT.extend([proc.stdout, proc.stderr])
+    TRANSCRIPT.extend([proc.stdout, proc.stderr])
     assert proc.returncode == 2
     assert "pip install 'aws-iam-bootstrap[sandbox]'" in proc.stderr
 
@@ -130,13 +130,13 @@ def test_ctrl_c_at_a_terminal_stops_the_sandbox() -> None:
     import pexpect
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    child = pexpect.spawn(str(helpers.BIN / "aws-iam-bootstrap"), ["sandbox"], env=env, encoding="utf-8", timeout=60)
+    child = pexpect.spawn(str(BIN / "aws-iam-bootstrap"), ["sandbox"], env=env, encoding="utf-8", timeout=60)
     try:
         child.expect("Ctrl-C stops the sandbox")
         child.sendintr()
         child.expect("sandbox stopped")
         child.expect(pexpect.EOF)
     finally:
-        helpers.TRANSCRIPT.append(str(child.before))
+        TRANSCRIPT.append(str(child.before))
         child.close()
     assert child.exitstatus == 0

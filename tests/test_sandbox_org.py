@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from bootstrap.sandbox import KINDS, Sandbox
-from bootstrap.variables import load_const
-from tests import helpers
+from bootstrap.team.const import load_const
+from tests.support.cli import TRANSCRIPT
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,7 +37,7 @@ with start_sandbox() as sb:
             serial, totp = user.mfa_serial, pyotp.TOTP(user.mfa_seed)
         creds = sb.client("sts", user.one_time_key).get_session_token(
             SerialNumber=serial, TokenCode=totp.at(time.time() + 30))["Credentials"]
-        from bootstrap.model import Credentials
+        from bootstrap.credentials import Credentials
         session = sb.client("sts", Credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]))
         for env, account in sb.accounts.items():
             for kind in account.roles:
@@ -77,7 +77,7 @@ def test_with_mfa_each_seeded_user_assumes_exactly_the_granted_roles() -> None:
     proc = subprocess.run(
         [sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120, check=False, cwd=ROOT
     )
-    helpers.TRANSCRIPT.append(proc.stderr)
+    TRANSCRIPT.append(proc.stderr)
     assert proc.returncode == 0, proc.stderr
     seen = json.loads(proc.stdout)
     for name, spec in USERS.items():

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bootstrap.sandbox import policy_document, trust_document
+from bootstrap.org.documents import policy_document, trust_document
 from bootstrap.sandbox.policy import Decision, evaluate
 
 ALICE = {"aws:username": "alice", "aws:PrincipalArn": "arn:aws:iam::210987654321:user/alice"}

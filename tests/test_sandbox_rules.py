@@ -16,7 +16,7 @@ import botocore.exceptions
 import pyotp
 import pytest
 
-from bootstrap.model import Credentials
+from bootstrap.credentials import Credentials
 from bootstrap.sandbox import Sandbox, SandboxUser
 
 

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 import pexpect
 import pytest
 
-from tests.canaries import CANARY_ACCESS_KEY_ID, CANARY_SECRET
-from tests.helpers import BIN, record
-from tests.test_onboard_support import team_dir
+from tests.support.canaries import CANARY_ACCESS_KEY_ID, CANARY_SECRET
+from tests.support.cli import BIN, record
+from tests.support.onboarding import team_dir
 
 if TYPE_CHECKING:
-    from bootstrap.awsfiles import AwsPaths
+    from bootstrap.awsfiles.locations import AwsPaths
     from bootstrap.sandbox import Sandbox
 
 pytestmark = pytest.mark.slow

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bootstrap.errors import InputError
-from bootstrap.templates import Template, check_defined, placeholders, render
-from bootstrap.variables import parse_const
+from bootstrap.team.const import parse_const
+from bootstrap.team.templates import Template, check_defined, placeholders, render
 
 CONST = (
     "DEV_AWS_ACCOUNT_ID=123456789012\nDEV_AWS_ACCOUNT_NAME=dev\nDEV_IAM_READ_ROLE=dev-read\nDEV_IAM_OPS_ROLE=dev-ops\n"

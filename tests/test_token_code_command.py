@@ -4,7 +4,7 @@ The natural way to feed an existing device's codes from a script is ``oathtool -
 device's seed is on the child's command line (the user's choice). When that command hangs (a password manager
 waiting to be unlocked) or fails, the error names the program only, never its arguments or its stderr; a command
 that cannot be split into words is a clear error (exit 2), as for ``refresh``. One runner
-(``mfa.run_code_command``) serves every command.
+(``codes.run_code_command``) serves every command.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bootstrap import mfa
+from bootstrap.engineer import codes
 from bootstrap.errors import InputError
-from tests.helpers import cli
-from tests.test_onboard_support import FakeClock
-from tests.test_rotate import set_up
+from tests.support.cli import cli
+from tests.support.clock import FakeClock
+from tests.support.onboarding import set_up
 
 if TYPE_CHECKING:
-    from bootstrap.awsfiles import AwsPaths
+    from bootstrap.awsfiles.locations import AwsPaths
     from bootstrap.sandbox import SandboxUser
 
 SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # 64 Base32 characters, like AWS's
@@ -41,9 +41,9 @@ def _hanging_oathtool(directory: Path) -> Path:
 def test_a_hanging_token_code_command_does_not_print_its_arguments(tmp_path: Path) -> None:
     """Fast, at the core: the error of a timed-out code command names the command, not its arguments."""
     command = shlex.join([str(_hanging_oathtool(tmp_path)), "--totp", "-b", SEED])
-    source = mfa.CommandCodes(command, FakeClock(datetime.now(UTC)), timeout=1.0)
+    source = codes.CommandCodes(command, FakeClock(datetime.now(UTC)), timeout=1.0)
     with pytest.raises(InputError) as caught:
-        source(mfa.CodeRequest("session", "arn:aws:iam::123456789012:mfa/alice"))
+        source(codes.CodeRequest("session", "arn:aws:iam::123456789012:mfa/alice"))
     message = caught.value.format_message()
     assert SEED not in message, f"the MFA seed is in the error: {message.replace(SEED, '<SEED>')}"
 

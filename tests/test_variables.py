@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bootstrap.errors import InputError
-from bootstrap.variables import Account, Role, load_const, parse_const
+from bootstrap.team.const import Account, Role, load_const, parse_const
 
 FIXTURES = Path(__file__).parent / "fixtures" / "seed001"
 ROOT = Path(__file__).resolve().parent.parent

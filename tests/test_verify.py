@@ -10,14 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from bootstrap import sessions, verify
-from bootstrap.model import Credentials
-from bootstrap.sessions import Codes
-from tests import daily_setup
-from tests.helpers import BIN, cli
+from bootstrap.aws import clients
+from bootstrap.credentials import Credentials
+from bootstrap.engineer import codes, verify
+from bootstrap.prompts import NoPrompter
+from tests.support import engineer as daily_setup
+from tests.support.cli import BIN, cli
 
 if TYPE_CHECKING:
-    from bootstrap.awsfiles import AwsPaths
+    from bootstrap.awsfiles.locations import AwsPaths
     from bootstrap.sandbox import Sandbox, SandboxUser
 
 pytestmark = pytest.mark.slow
@@ -181,14 +182,27 @@ def test_a_role_answering_from_another_account_fails(
 ) -> None:
     """The sandbox always answers from the role's account, so the answer is swapped at the seam verify reads."""
     eng = alices_day(sandbox, aws_env, fresh_user, tmp_path)
-    real_caller = verify._caller
+    real_client = clients.client
 
-    def lying(credentials: Any, region: str | None) -> dict[str, Any]:
-        answer = real_caller(credentials, region)
-        return {**answer, "Account": "999999999999"} if "assumed-role" in answer["Arn"] else answer
+    class Lying:
+        """An STS client whose GetCallerIdentity answers an assumed role from another account."""
 
-    monkeypatch.setattr(verify, "_caller", lying)
-    report = verify.verify(aws_env, Codes(token_code=eng.device.code()), patterns=["example-dev_admin"])
+        def __init__(self, made: Any) -> None:
+            self.made = made
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.made, name)
+
+        def get_caller_identity(self) -> dict[str, Any]:
+            answer = dict(self.made.get_caller_identity())
+            return {**answer, "Account": "999999999999"} if "assumed-role" in answer["Arn"] else answer
+
+    def lying(service: str, *args: Any, **kwargs: Any) -> Any:
+        made = real_client(service, *args, **kwargs)
+        return Lying(made) if service == "sts" else made
+
+    monkeypatch.setattr(clients, "client", lying)
+    report = verify.verify(aws_env, codes.FixedCode(eng.device.code()), patterns=["example-dev_admin"])
 
     (check,) = report.checks
     assert (check.result, check.error_code) == ("failed", "WrongAccount")
@@ -209,7 +223,7 @@ def test_a_long_term_key_older_than_90_days_gets_a_warning(
         def sleep(self, seconds: float) -> None:
             raise AssertionError("no sleeping")
 
-    report = verify.verify(aws_env, Codes(), patterns=[eng.long_term], clock=In100Days())
+    report = verify.verify(aws_env, codes.PromptCodes(NoPrompter()), patterns=[eng.long_term], clock=In100Days())
 
     (check,) = report.checks
     assert check.result == "ok"
@@ -222,18 +236,16 @@ def test_throttling_that_outlasts_the_retries_is_named(monkeypatch: pytest.Monke
     this is what the user sees when it does not.)"""
     from botocore.stub import Stubber
 
-    from bootstrap import aws
-
     aws_env.credentials.write_text(
         "[ci]\naws_access_key_id = AKIAEXAMPLEEXAMPLE01\naws_secret_access_key = notarealsecretatall\n"
     )
-    client = aws.client("sts", Credentials("AKIAEXAMPLEEXAMPLE01", "notarealsecretatall"), region="eu-west-1")
-    stubber = Stubber(client)
+    throttled = clients.client("sts", Credentials("AKIAEXAMPLEEXAMPLE01", "notarealsecretatall"), region="eu-west-1")
+    stubber = Stubber(throttled)
     stubber.add_client_error("get_caller_identity", service_error_code="Throttling", http_status_code=400)
     stubber.activate()
-    monkeypatch.setattr(sessions, "client", lambda *args, **kwargs: client)
+    monkeypatch.setattr(clients, "client", lambda *args, **kwargs: throttled)
 
-    report = verify.verify(aws_env, Codes(), patterns=["ci"])
+    report = verify.verify(aws_env, codes.PromptCodes(NoPrompter()), patterns=["ci"])
 
     (check,) = report.checks
     assert (check.result, check.error_code, check.reason) == (
@@ -276,7 +288,7 @@ def test_role_chains_are_followed_and_machine_or_sso_profiles_skipped(
             "\n[profile sso]\nsso_session = corp\nsso_account_id = 345678901234\nsso_role_name = Admin\n"
         )
 
-    report = verify.verify(aws_env, Codes(token_code=eng.device.code()), patterns=["chained", "on-ec2", "sso"])
+    report = verify.verify(aws_env, codes.FixedCode(eng.device.code()), patterns=["chained", "on-ec2", "sso"])
 
     rows = {check.profile: check for check in report.checks}
     assert (rows["chained"].result, rows["chained"].reason) == (

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.helpers import cli
+from tests.support.cli import cli
 
 if TYPE_CHECKING:
-    from bootstrap.awsfiles import AwsPaths
+    from bootstrap.awsfiles.locations import AwsPaths
 
 pytestmark = pytest.mark.slow
 

@@ -14,58 +14,45 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from bootstrap import limits
 from bootstrap.cli import options
-from bootstrap.cli.output import out
+from bootstrap.cli.environment import current
+from bootstrap.cli.output import human_duration, out, print_report
 from bootstrap.errors import CheckFailed, InputError
 
 if TYPE_CHECKING:
-    from bootstrap.sessions import Codes
-
-MIN_DURATION, MAX_DURATION = 900, 129600
-
-
-def _duration_option(default: int | None, help_text: str) -> Callable[[Any], Any]:
-    return click.option(
-        "--duration",
-        type=click.IntRange(MIN_DURATION, MAX_DURATION),
-        default=default,
-        show_default=default is not None,
-        help=help_text,
-    )
+    from bootstrap.engineer.codes import CodeSource
 
 
 def _min_ttl_option(help_text: str) -> Callable[[Any], Any]:
     return click.option(
-        "--min-ttl", type=click.IntRange(0, None), default=15, show_default=True, metavar="MINUTES", help=help_text
+        "--min-ttl",
+        type=click.IntRange(0, None),
+        default=limits.MIN_TTL_MINUTES,
+        show_default=True,
+        metavar="MINUTES",
+        help=help_text,
     )
 
 
-_token_code = click.option(
-    "--token-code", metavar="CODE", help="The 6-digit MFA code, instead of being asked for it (it is used once)."
-)
 _token_code_command = options.token_code_command(
     "A command printing the MFA code on its first line (e.g. a password manager's `otp` command); run without a shell."
 )
+_session_duration = options.duration(
+    limits.SESSION_DEFAULT, f"Session length in seconds ({limits.SESSION_MIN}..{limits.SESSION_MAX})."
+)
+_role_duration = options.duration(
+    None,
+    "Session length in seconds (default: the role's 1 hour, or 12 hours for a session). A role allows at most its "
+    "MaxSessionDuration, and a role assumed from another role's session at most 1 hour.",
+)
 
 
-def _codes(token_code: str | None, token_code_command: str | None, *, tty: bool = False) -> Codes:
-    from bootstrap import prompts
-    from bootstrap.sessions import Codes
+def _codes(token_code: str | None, token_code_command: str | None, *, tty: bool = False) -> CodeSource:
+    from bootstrap.cli.prompts import TerminalPrompter, TtyPrompter
 
-    prompter: prompts.TerminalPrompter = prompts.TtyPrompter() if tty else prompts.TerminalPrompter()
-
-    def ask(serial: str) -> str:
-        return prompter.text(f"MFA code for {serial}", "--token-code or --token-code-command")
-
-    return Codes(token_code=token_code, command=token_code_command, ask=ask)
-
-
-def _human(seconds: float) -> str:
-    if seconds < 0:
-        return "expired"
-    minutes = int(seconds // 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"
+    prompter = TtyPrompter() if tty else TerminalPrompter()
+    return options.code_source(token_code, token_code_command, prompter)
 
 
 @click.command()
@@ -76,9 +63,9 @@ def _human(seconds: float) -> str:
     help="The session profile [NAME] (its key is in [NAME-long-term]); a role profile means its source_profile. "
     "Default: $AWS_PROFILE when it leads to a long-term profile, else the only *-long-term profile, else 'default'.",
 )
-@_token_code
+@options.token_code
 @_token_code_command
-@_duration_option(43200, "Session length in seconds (900..129600).")
+@_session_duration
 @_min_ttl_option("Keep the current session (asking nothing) while it has more than this many minutes left.")
 @click.option("--force", is_flag=True, help="Renew the session even if it is still valid.")
 def refresh(
@@ -106,19 +93,23 @@ def refresh(
     """
     from datetime import timedelta
 
-    from bootstrap import awsfiles, sessions
+    from bootstrap.awsfiles.layout import format_expiration
+    from bootstrap.awsfiles.locations import aws_paths
+    from bootstrap.engineer.refresh import refresh as core
 
-    result = sessions.refresh(
-        awsfiles.aws_paths(),
+    environment = current()
+    result = core(
+        aws_paths(environment.environ),
         profile,
         _codes(token_code, token_code_command),
         min_ttl=timedelta(minutes=min_ttl),
         force=force,
         duration=duration,
-        environ=os.environ,
+        environ=environment.environ,
+        clock=environment.clock,
     )
-    left = _human(result.remaining.total_seconds()) if result.remaining is not None else "unknown"
-    expires = sessions.format_expiration(result.session.expiration) if result.session.expiration else "?"
+    left = human_duration(result.remaining.total_seconds()) if result.remaining is not None else "unknown"
+    expires = format_expiration(result.session.expiration) if result.session.expiration else "?"
     if result.renewed:
         out(f"Session [{result.profile}] renewed with {result.mfa_serial}: valid until {expires} UTC ({left}).")
     else:
@@ -136,14 +127,15 @@ def refresh(
     help="The session profile NAME (its key is in [NAME-long-term]; NAME-long-term itself is accepted too).",
 )
 @_token_code_command
-@_duration_option(43200, "Session length in seconds (900..129600).")
+@_session_duration
 @_min_ttl_option("Renew the cached session when it has less than this many minutes left.")
 def credential_process(profile: str | None, token_code_command: str | None, duration: int, min_ttl: int) -> None:
     """Print an MFA session as the JSON the AWS SDKs and CLI expect from `credential_process`.
 
     PRINTS SECRETS ON PURPOSE, to stdout only: it is meant to be run by the SDKs, not read by people.
 
-    The session is kept in a private cache (~/.aws/aws-iam-bootstrap/cache, 0700/0600) and renewed, with an
+    The session is kept in a private cache (aws-iam-bootstrap/cache beside your credentials file, 0700/0600)
+    and renewed, with an
     MFA code asked on the terminal (/dev/tty), when it has less than --min-ttl left. A lock makes SDK
     processes started together wait for one code instead of each asking, and one code serves every role
     profile whose source_profile is NAME.
@@ -158,21 +150,21 @@ def credential_process(profile: str | None, token_code_command: str | None, dura
     """
     from datetime import timedelta
 
-    from bootstrap import awsfiles, sessions
+    from bootstrap.awsfiles.locations import aws_paths
+    from bootstrap.engineer.credential_process import cached_session, process_json
 
-    result = sessions.cached_session(
-        awsfiles.aws_paths(),
+    environment = current()
+    result = cached_session(
+        aws_paths(environment.environ),
         profile,
         _codes(None, token_code_command, tty=True),
         min_ttl=timedelta(minutes=min_ttl),
         duration=duration,
-        environ=os.environ,
+        environ=environment.environ,
+        clock=environment.clock,
     )
     # Unmasked on purpose: the SDK reading stdout needs the secret itself.
-    click.echo(sessions.process_json(result.session))
-
-
-ENV_FORMATS = ("bash", "fish", "powershell", "github", "json")
+    click.echo(process_json(result.session))
 
 
 @click.command("env")
@@ -180,14 +172,14 @@ ENV_FORMATS = ("bash", "fish", "powershell", "github", "json")
 @click.option(
     "--format",
     "format_",
-    type=click.Choice(ENV_FORMATS),
+    type=click.Choice(limits.ENV_FORMATS),
     default="bash",
     show_default=True,
     help="bash/zsh `export` lines, fish, PowerShell, `NAME=value` lines for $GITHUB_ENV, or a JSON object.",
 )
-@_token_code
+@options.token_code
 @_token_code_command
-@_duration_option(None, "Session length in seconds (default: the role's 1 hour, or 12 hours for a session).")
+@_role_duration
 def env(
     profile: str, format_: str, token_code: str | None, token_code_command: str | None, duration: int | None
 ) -> None:
@@ -204,20 +196,17 @@ def env(
       eval "$(aws-iam-bootstrap env --profile example-dev_admin)"
       aws-iam-bootstrap env -p deploy --format github --duration 900 >> "$GITHUB_ENV"
     """
-    from bootstrap import awsfiles, sessions
+    from bootstrap.engineer.export import render_env
 
-    temporary = sessions.profile_credentials(
-        awsfiles.aws_paths(), profile, _codes(token_code, token_code_command), duration=duration
-    )
     # Unmasked on purpose: printing the credentials is this command's job.
-    click.echo(sessions.render_env(temporary, format_), nl=False)
+    click.echo(render_env(_temporary(profile, token_code, token_code_command, duration), format_), nl=False)
 
 
 @click.command("exec", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.option("--profile", "-p", metavar="NAME", required=True, help="The profile whose credentials to use.")
-@_token_code
+@options.token_code
 @_token_code_command
-@_duration_option(None, "Session length in seconds (default: the role's 1 hour, or 12 hours for a session).")
+@_role_duration
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def exec_(
     profile: str,
@@ -239,13 +228,11 @@ def exec_(
     """
     import subprocess
 
-    from bootstrap import awsfiles, sessions
+    from bootstrap.engineer.export import child_environ
 
-    temporary = sessions.profile_credentials(
-        awsfiles.aws_paths(), profile, _codes(token_code, token_code_command), duration=duration
-    )
+    temporary = _temporary(profile, token_code, token_code_command, duration)
     try:
-        proc = subprocess.run(list(command), env=sessions.child_environ(os.environ, temporary), check=False)
+        proc = subprocess.run(list(command), env=child_environ(os.environ, temporary), check=False)
     except FileNotFoundError:
         raise InputError(f"command not found: {command[0]}") from None
     except OSError as exc:
@@ -272,7 +259,7 @@ def exec_(
     show_default=True,
     help="A table for people, or JSON for machines.",
 )
-@_token_code
+@options.token_code
 @_token_code_command
 @click.option(
     "--const-file",
@@ -310,16 +297,18 @@ def verify(
     """
     import json
 
-    from bootstrap import awsfiles
-    from bootstrap import verify as core
+    from bootstrap.awsfiles.locations import aws_paths
+    from bootstrap.engineer import verify as core
 
+    environment = current()
     organisation = core.load_organisation(const_file, Path.cwd())
     report = core.verify(
-        awsfiles.aws_paths(),
+        aws_paths(environment.environ),
         _codes(token_code, token_code_command),
         patterns=patterns,
         organisation=organisation,
         max_workers=workers,
+        clock=environment.clock,
     )
     if output == "json":
         out(json.dumps(report.as_json(), indent=2))
@@ -329,42 +318,19 @@ def verify(
         raise CheckFailed(f"{len(report.failed)} of {len(report.checks)} profiles failed")
 
 
-def print_report(report: Any) -> None:
-    """Print a ``verify.VerifyReport`` as the table `verify` shows (also used by `demo`)."""
-    import shutil
+def _temporary(profile: str, token_code: str | None, token_code_command: str | None, duration: int | None) -> Any:
+    """Temporary credentials for `env` and `exec`."""
+    from bootstrap.awsfiles.locations import aws_paths
+    from bootstrap.engineer.resolve import profile_credentials
 
-    from rich.console import Console
-    from rich.table import Table
-
-    from bootstrap import redact
-
-    table = Table(title="AWS profiles", title_justify="left")
-    for column in ("Profile", "Account", "Role", "Result", "Error", "Reason", "Session left", "Took"):
-        table.add_column(column, overflow="fold")
-    styles = {"ok": "green", "failed": "bold red", "skipped": "dim"}
-    for check in report.checks:
-        account = f"{check.account_id or '-'} {check.account_name or ''}".strip()
-        left = _human(check.session_remaining) if check.session_remaining is not None else "-"
-        reason = "; ".join(filter(None, [check.reason, *check.warnings])) or ""
-        table.add_row(
-            check.profile,
-            account,
-            check.role or "-",
-            f"[{styles[check.result]}]{check.result.upper()}[/]",
-            check.error_code or "",
-            redact.mask(reason),
-            left,
-            f"{check.seconds:.2f}s",
-        )
-    # Piped (CI logs, grep) there is no width to fit: keep each profile on one line.
-    width = shutil.get_terminal_size((220, 24)).columns if sys.stdout.isatty() else 220
-    console = Console(width=width, highlight=False)
-    console.print(table)
-    failed = len(report.failed)
-    codes = "no MFA code" if report.codes_asked == 0 else f"{report.codes_asked} MFA code(s)"
-    console.print(f"{report.checked} checked, {failed} failed, {codes} asked, in {report.seconds:.1f}s.")
-    for note in report.notes:
-        console.print(f"Note: {redact.mask(note)}")
+    environment = current()
+    return profile_credentials(
+        aws_paths(environment.environ),
+        profile,
+        _codes(token_code, token_code_command),
+        duration=duration,
+        clock=environment.clock,
+    )
 
 
 COMMANDS: list[click.Command] = [refresh, credential_process, verify, env, exec_]

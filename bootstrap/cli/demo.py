@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from bootstrap.cli.output import out
+from bootstrap.cli.output import StepPrinter, console, out, print_report, styled, table
 
 
 @click.command()
@@ -34,8 +34,8 @@ def demo(interactive: bool, keep: Path | None) -> None:
       aws-iam-bootstrap demo
       aws-iam-bootstrap demo --interactive --keep /tmp/alice
     """
+    from bootstrap.cli.prompts import TerminalPrompter
     from bootstrap.demo import run_demo
-    from bootstrap.prompts import TerminalPrompter
 
     result = run_demo(_Printer(), prompter=TerminalPrompter() if interactive else None, keep=keep)
     _summary(result)
@@ -45,14 +45,13 @@ class _Printer:
     """Shows the demo's chapters and narration, and each command's own output as the command prints it."""
 
     def __init__(self) -> None:
-        from bootstrap.cli.onboard import StepPrinter
-        from bootstrap.onboarding import ONBOARD_STEPS
+        from bootstrap.engineer.onboard import ONBOARD_STEPS
 
         self.onboard = StepPrinter(len(ONBOARD_STEPS))
 
     def __call__(self, event: Any) -> None:
-        from bootstrap import demo, verify
-        from bootstrap.cli.daily import print_report
+        from bootstrap import demo
+        from bootstrap.engineer import verify
 
         if isinstance(event, demo.Chapter):
             out()
@@ -71,25 +70,14 @@ class _Printer:
 
 
 def _summary(result: Any) -> None:
-    import shutil
-    import sys
+    from rich.text import Text
 
-    from rich.console import Console
-    from rich.table import Table
-
-    from bootstrap import redact
-
-    table = Table(title="What happened", title_justify="left")
-    for column in ("Step", "Command", "Result"):
-        table.add_column(column, overflow="fold")
+    shown = table("What happened", ("Step", "Command", "Result"))
     for row in result.rows:
-        mark = "[green]✓[/]" if row.ok else "[red]✗[/]"
-        table.add_row(f"{mark} {row.step}", row.command, redact.mask(row.result))
-    # Piped (CI logs, grep) there is no width to fit: keep each row on one line.
-    width = shutil.get_terminal_size((160, 24)).columns if sys.stdout.isatty() else 160
-    console = Console(width=width, highlight=False)
+        mark = styled("✓", "green") if row.ok else styled("✗", "red")
+        shown.add_row(Text.assemble(mark, " ", row.step), styled(row.command, ""), styled(row.result, ""))
     out()
-    console.print(table)
+    console(160).print(shown)
     out()
     out("What to run next:")
     for line in result.next_steps:

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from bootstrap.cli import options
+from bootstrap.cli.environment import current
 from bootstrap.cli.output import out
 from bootstrap.errors import InputError, NeedsAnswer
 
@@ -79,10 +80,11 @@ def render(
     \b
         aws-iam-bootstrap render --diff
     """
-    from bootstrap import render as core
-    from bootstrap.awsfiles import aws_paths
-    from bootstrap.model import Credentials
-    from bootstrap.prompts import TerminalPrompter, secret_from_stdin
+    from bootstrap.awsfiles.locations import aws_paths
+    from bootstrap.cli.prompts import TerminalPrompter, secret_from_stdin
+    from bootstrap.credentials import Credentials
+    from bootstrap.team import render as core
+    from bootstrap.team.inputs import find_inputs
 
     credentials = None
     prompter = None
@@ -99,13 +101,15 @@ def render(
     elif access_key_id is not None:
         raise NeedsAnswer("the secret access key for --access-key-id", "--secret-access-key-stdin")
 
-    inputs = core.find_inputs(
+    inputs = find_inputs(
         Path.cwd(), const_file=const_file, config_template=config_template, credentials_template=credentials_template
     )
     supplied = core.Supplied(
         user=user, account_name=account_name, credentials=credentials, mfa_serial=mfa_serial, extra=_parse_set(sets)
     )
-    result = core.render(inputs, supplied, aws_paths(), prune=prune, dry_run=dry_run, prompter=prompter)
+    result = core.render(
+        inputs, supplied, aws_paths(current().environ), prune=prune, dry_run=dry_run, prompter=prompter
+    )
 
     for change in (result.config, result.credentials):
         if show_diff and change.changed:
@@ -137,11 +141,11 @@ def console_links(const_file: Path | None, fmt: str) -> None:
 
         aws-iam-bootstrap console-links --format markdown
     """
-    from bootstrap import render as core
-    from bootstrap.variables import console_links as links_of
-    from bootstrap.variables import load_const
+    from bootstrap.team.const import load_const
+    from bootstrap.team.inputs import find_const
+    from bootstrap.team.links import console_links as links_of
 
-    path = const_file if const_file is not None else core.find_const(Path.cwd())
+    path = const_file if const_file is not None else find_const(Path.cwd())
     links = links_of(load_const(path))
     if not links:
         raise InputError(f"{path}: no roles found (expected <ENV>_AWS_ACCOUNT_ID and <ENV>_IAM_<KIND>_ROLE keys)")

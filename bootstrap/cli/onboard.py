@@ -7,18 +7,18 @@ command. The core reports steps as events; ``StepPrinter`` shows them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
+from bootstrap import limits
 from bootstrap.cli import options
-from bootstrap.cli.output import out
+from bootstrap.cli.environment import current
+from bootstrap.cli.output import StepPrinter, out
 from bootstrap.errors import InputError
 
 if TYPE_CHECKING:
-    from bootstrap.clock import Clock
-    from bootstrap.mfa import CodeSource
-    from bootstrap.model import Credentials
+    from bootstrap.credentials import Credentials
     from bootstrap.prompts import Prompter
 
 
@@ -35,74 +35,19 @@ _non_interactive = click.option(
     "--non-interactive", is_flag=True, help="Never prompt: every answer comes from flags and stdin."
 )
 _dry_run = click.option("--dry-run", is_flag=True, help="Say what would be done; change nothing in AWS or your files.")
-_duration = click.option(
-    "--duration",
-    type=click.IntRange(900, 129600),
-    default=43200,
-    show_default=True,
-    help="Seconds the MFA session lasts.",
-)
-
-
-class StepPrinter:
-    """Shows the core's step events: a heading per step, its result, notes, the QR code, role results.
-
-    Public so that ``demo`` narrates an onboarding exactly as ``onboard`` shows it.
-    """
-
-    def __init__(self, steps: int) -> None:
-        self.steps = steps
-
-    def __call__(self, event: Any) -> None:
-        from bootstrap import onboarding as core
-
-        if isinstance(event, core.StepStarted):
-            out()
-            out(click.style(f"[{event.step}/{self.steps}] {event.title}", bold=True))
-        elif isinstance(event, core.StepDone):
-            out(f"  {click.style('✓', fg='green')} {event.result}")
-        elif isinstance(event, core.Note):
-            mark = {"warn": click.style("! warning:", fg="yellow"), "dry-run": "· dry run:", "info": "·"}[event.level]
-            out(f"  {mark} {event.text}")
-        elif isinstance(event, core.MfaDeviceCreated):
-            if event.resumed:
-                out(f"  virtual MFA device {event.serial}, created by the interrupted run (same QR code as then)")
-            else:
-                out(f"  created virtual MFA device {event.serial}")
-            out("  Scan this QR code with your authenticator app (Google Authenticator, 1Password, Authy...):")
-            out(event.qr)
-            if event.png is not None:
-                out(f"  the QR code is also in {event.png} (mode 0600: it holds the device's secret)")
-            if event.show_seed:
-                out(f"  seed (type it into your app if you cannot scan): {event.seed}")
-        elif isinstance(event, core.RoleChecked):
-            mark = click.style("✓", fg="green") if event.ok else click.style("✗", fg="red")
-            out(f"  {mark} {event.profile}: {event.detail}")
-        elif isinstance(event, core.Links):
-            if event.signin_url:
-                out(f"  sign in to the console: {event.signin_url}")
-            for display, url in event.roles:
-                out(f"  switch to {display}: {url}")
-            out(f"  every morning, one MFA code for the day: {event.tomorrow}")
+_duration = options.duration(limits.SESSION_DEFAULT, "Seconds the MFA session lasts.")
 
 
 def _prompter(non_interactive: bool) -> Prompter:
-    from bootstrap.prompts import NoPrompter, TerminalPrompter
+    from bootstrap.cli.prompts import TerminalPrompter
+    from bootstrap.prompts import NoPrompter
 
     return NoPrompter() if non_interactive else TerminalPrompter()
 
 
-def _code_source(token_code_command: str | None, prompter: Prompter, clock: Clock) -> CodeSource:
-    from bootstrap import mfa
-
-    if token_code_command:
-        return mfa.CommandCodes(token_code_command, clock)
-    return mfa.PromptCodes(prompter)
-
-
 def _one_time_key(access_key_id: str | None, secret_stdin: bool, prompter: Prompter) -> Credentials | None:
-    from bootstrap.model import Credentials
-    from bootstrap.prompts import secret_from_stdin
+    from bootstrap.cli.prompts import secret_from_stdin
+    from bootstrap.credentials import Credentials
 
     if secret_stdin:
         if access_key_id is None:
@@ -171,21 +116,20 @@ def onboard(
         printf '%s\\n' "$SECRET" | aws-iam-bootstrap onboard --non-interactive \\
             --access-key-id AKIA... --secret-access-key-stdin --token-code-command 'op item get aws --otp'
     """
-    from bootstrap import onboarding
-    from bootstrap.awsfiles import aws_paths
-    from bootstrap.clock import SystemClock
-    from bootstrap.render import find_inputs
+    from bootstrap.awsfiles.locations import aws_paths
+    from bootstrap.engineer import onboard as core
+    from bootstrap.team.inputs import find_inputs
 
     prompter = _prompter(non_interactive)
-    clock = SystemClock()
+    environment = current()
     inputs = find_inputs(
         Path.cwd(),
         const_file=const_file,
         config_template=config_template,
         credentials_template=credentials_template,
     )
-    options = onboarding.OnboardOptions(
-        paths=aws_paths(),
+    chosen = core.OnboardOptions(
+        paths=aws_paths(environment.environ),
         inputs=inputs,
         account_name=account_name,
         one_time_key=_one_time_key(access_key_id, secret_access_key_stdin, prompter),
@@ -195,12 +139,12 @@ def onboard(
         dry_run=dry_run,
         duration=duration,
     )
-    result = onboarding.onboard(
-        options,
+    result = core.onboard(
+        chosen,
         prompter,
-        _code_source(token_code_command, prompter, clock),
-        StepPrinter(len(onboarding.ONBOARD_STEPS)),
-        clock=clock,
+        options.code_source(None, token_code_command, prompter),
+        StepPrinter(len(core.ONBOARD_STEPS)),
+        clock=environment.clock,
     )
     out()
     if result.dry_run:
@@ -235,25 +179,22 @@ def rotate_key(
 
         aws-iam-bootstrap rotate-key --profile example-dev
     """
-    import os
-
-    from bootstrap import onboarding
-    from bootstrap.awsfiles import aws_paths
-    from bootstrap.clock import SystemClock
+    from bootstrap.awsfiles.locations import aws_paths
+    from bootstrap.engineer import rotate as core
 
     prompter = _prompter(non_interactive)
-    clock = SystemClock()
-    result = onboarding.rotate_key(
-        aws_paths(),
+    environment = current()
+    result = core.rotate_key(
+        aws_paths(environment.environ),
         prompter,
-        _code_source(token_code_command, prompter, clock),
-        StepPrinter(len(onboarding.ROTATE_STEPS)),
+        options.code_source(None, token_code_command, prompter),
+        StepPrinter(len(core.ROTATE_STEPS)),
         profile=profile,
-        environ=os.environ,
+        environ=environment.environ,
         delete_extra_key=delete_extra_key,
         dry_run=dry_run,
         duration=duration,
-        clock=clock,
+        clock=environment.clock,
     )
     out()
     if result.dry_run:

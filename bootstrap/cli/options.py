@@ -1,12 +1,20 @@
-"""Options several commands share, spelled once so their names, types and help never drift apart."""
+"""Options several commands share, spelled once so their names, types and help never drift apart; and the one
+builder of the MFA code source every command uses."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
+
+from bootstrap import limits
+from bootstrap.errors import InputError
+
+if TYPE_CHECKING:
+    from bootstrap.engineer.codes import CodeSource
+    from bootstrap.prompts import Prompter
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -25,9 +33,46 @@ def team_files(command: F) -> F:
 def token_code_command(help_text: str) -> Callable[[F], F]:
     """--token-code-command (also $AWS_IAM_BOOTSTRAP_TOKEN_CODE_COMMAND): a password manager's otp command."""
     return click.option(
-        "--token-code-command",
+        limits.CODE_COMMAND_FLAG,
+        "token_code_command",
         metavar="CMD",
-        envvar="AWS_IAM_BOOTSTRAP_TOKEN_CODE_COMMAND",
+        envvar=limits.CODE_COMMAND_ENV,
         show_envvar=True,
         help=help_text,
     )
+
+
+token_code = click.option(
+    "--token-code", metavar="CODE", help="The 6-digit MFA code, instead of being asked for it (it is used once)."
+)
+
+
+def duration(default: int | None, help_text: str, *, low: int = limits.SESSION_MIN) -> Callable[[F], F]:
+    return click.option(
+        "--duration",
+        type=click.IntRange(low, limits.SESSION_MAX),
+        default=default,
+        show_default=default is not None,
+        help=help_text,
+    )
+
+
+def code_source(token_code: str | None, token_code_command: str | None, prompter: Prompter) -> CodeSource:
+    """Where MFA codes come from: --token-code (one code, once), --token-code-command (run for each code, within
+    $AWS_IAM_BOOTSTRAP_TOKEN_CODE_TIMEOUT seconds, 60 by default), else the person at ``prompter``."""
+    from bootstrap.cli.environment import current
+    from bootstrap.engineer import codes
+
+    if token_code and token_code_command:
+        raise InputError("--token-code and --token-code-command: give one of them")
+    if token_code:
+        return codes.FixedCode(token_code)
+    environment = current()
+    if token_code_command:
+        raw = environment.environ.get(limits.CODE_COMMAND_TIMEOUT_ENV)
+        try:
+            timeout = float(raw) if raw else limits.CODE_COMMAND_TIMEOUT
+        except ValueError:
+            raise InputError(f"${limits.CODE_COMMAND_TIMEOUT_ENV}: {raw!r} is not a number of seconds") from None
+        return codes.CommandCodes(token_code_command, environment.clock, timeout=timeout)
+    return codes.PromptCodes(prompter)

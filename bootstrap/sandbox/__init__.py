@@ -1,5 +1,5 @@
-"""The embedded AWS sandbox: moto in server mode on 127.0.0.1, behind a small rules layer, seeded with the
-organisation of seed 001 (a users-only account, dev and prod accounts with infra roles).
+"""The embedded AWS sandbox: moto in server mode on 127.0.0.1, behind a small rules layer, seeded with the example
+organisation (a users-only account, dev and prod accounts with infra roles; the one CONST.inc.example describes).
 
 Only the ``sandbox`` and ``demo`` commands and the tests import this package (it needs the ``[sandbox]`` extra).
 The server runs in a thread of this process; its state is moto's process-wide state, so one sandbox runs per
@@ -9,9 +9,9 @@ Beyond the contract: ``Sandbox.client(service, credentials)`` makes a boto3 clie
 ``Sandbox.layer.clock`` is the time the rules layer uses (TOTP windows, expiry), which tests may replace;
 ``bootstrap.sandbox.backend`` reads and changes moto's state directly (for test set-up only).
 
-The organisation comes from data: ``organisation.json`` (accounts, names, suffixes), ``users.json`` (who may assume
-which role where; the analogue of the original's ``cfn/infra/users.js``) and the policy documents in
-``bootstrap/policies/``.
+What it holds is an ``org.model.Organisation``: names, groups, policy and trust documents all come from ``org/``,
+so the sandbox holds what the tool ships. The example's ids and people are data here: ``organisation.json``
+(accounts, names, suffixes) and ``users.json`` (who may assume which role where).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import string
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -27,14 +26,14 @@ from importlib import resources
 from types import TracebackType
 from typing import Any
 
-from bootstrap import redact
+from bootstrap import arns, redact
+from bootstrap.credentials import Credentials
 from bootstrap.errors import InputError, StateError
-from bootstrap.model import Credentials
+from bootstrap.org import documents, naming
+from bootstrap.org.model import EnvAccount, Organisation, Person
 
-KINDS = ("ADMIN", "OPS", "READ")
-_KIND_WORD = {"ADMIN": "Admin", "OPS": "Ops", "READ": "Read"}
+KINDS = naming.KINDS
 _ENV = re.compile(r"^[A-Z][A-Z0-9_]*$")
-_USER = re.compile(r"^[\w+=,.@-]{1,64}$")
 INSTALL_HINT = "the sandbox needs moto: pip install 'aws-iam-bootstrap[sandbox]'"
 
 
@@ -52,24 +51,7 @@ class SandboxUser:
     mfa_seed: str | None = field(default=None, repr=False)
 
 
-@dataclass(frozen=True)
-class SandboxAccount:
-    """A dev/prod-like account. ``roles``: kind (ADMIN, OPS, READ) -> role name."""
-
-    env: str
-    id: str
-    name: str
-    roles: Mapping[str, str]
-
-    def role_arn(self, kind: str) -> str:
-        return f"arn:aws:iam::{self.id}:role/{self.roles[kind]}"
-
-
-def policy_document(name: str) -> dict[str, Any]:
-    """A policy document from ``bootstrap/policies/<name>.json`` (the one place they live)."""
-    text = resources.files("bootstrap").joinpath("policies", f"{name}.json").read_text(encoding="utf-8")
-    doc: dict[str, Any] = json.loads(text)
-    return doc
+SandboxAccount = EnvAccount
 
 
 def _data(name: str) -> dict[str, Any]:
@@ -77,17 +59,21 @@ def _data(name: str) -> dict[str, Any]:
     return doc
 
 
-def trust_document(principals: Iterable[str]) -> dict[str, Any]:
-    """The infra roles' trust policy naming ``principals`` (the ``${TrustedPrincipals}`` placeholder)."""
-    doc = policy_document("role-trust")
-    for statement in doc["Statement"]:
-        if statement.get("Principal", {}).get("AWS") == "${TrustedPrincipals}":
-            statement["Principal"]["AWS"] = sorted(principals)
-    return doc
-
-
-def _suffix() -> str:
-    return "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(12))
+def example_organisation() -> Organisation:
+    """The example organisation the sandbox is seeded with (the one CONST.inc.example describes)."""
+    org = _data("organisation.json")
+    accounts = tuple(
+        EnvAccount(
+            a["env"], a["id"], a["name"], {kind: naming.role_name(kind, a["role_suffix"]) for kind in naming.KINDS}
+        )
+        for a in org["accounts"]
+    )
+    people = tuple(
+        Person(name, {env: tuple(kinds) for env, kinds in spec["grants"].items()})
+        for name, spec in _data("users.json")["users"].items()
+    )
+    users = org["users_account"]
+    return Organisation(org["region"], users["id"], users["name"], users["group_suffix"], accounts, people)
 
 
 class Sandbox:
@@ -103,12 +89,14 @@ class Sandbox:
         self.endpoint_url = endpoint_url
         self.host, port = endpoint_url.removeprefix("http://").rsplit(":", 1)
         self.port = int(port)
-        org = _data("organisation.json")
-        self.region: str = org["region"]
-        self.users_account_id: str = org["users_account"]["id"]
-        self.users_account_name: str = org["users_account"]["name"]
-        self._group_suffix: str = org["users_account"]["group_suffix"]
-        self._accounts: dict[str, SandboxAccount] = {}
+        example = example_organisation()
+        # The organisation as it stands: accounts and people are added to it as the sandbox grows.
+        self.organisation = Organisation(
+            example.region, example.users_account_id, example.users_account_name, example.group_suffix
+        )
+        self.region = example.region
+        self.users_account_id = example.users_account_id
+        self.users_account_name = example.users_account_name
         self._users: dict[str, SandboxUser] = {}
         self._lock = threading.RLock()
         self._stopped = False
@@ -117,7 +105,7 @@ class Sandbox:
 
     @property
     def accounts(self) -> Mapping[str, SandboxAccount]:
-        return dict(self._accounts)
+        return {account.env: account for account in self.organisation.accounts}
 
     @property
     def users(self) -> Mapping[str, SandboxUser]:
@@ -126,7 +114,8 @@ class Sandbox:
     @property
     def groups(self) -> tuple[str, str]:
         """(assume-role group, manage-own-user group) of the users account."""
-        return (f"infra-AssumeRoleG-{self._group_suffix}", f"infra-ManageOwnUserG-{self._group_suffix}")
+        groups = self.organisation.groups
+        return (groups.assume_role, groups.manage_own_user)
 
     def environ(self) -> dict[str, str]:
         """The environment that points boto3 and the aws CLI at the sandbox."""
@@ -145,20 +134,18 @@ class Sandbox:
         return session.client(service, endpoint_url=self.endpoint_url)
 
     def _seed(self) -> None:
-        org = _data("organisation.json")
+        example = example_organisation()
         assume, manage = self.groups
-        self._backend.create_group(
-            self.users_account_id, assume, "AssumeInfraRoles", policy_document("assume-role-group")
-        )
-        self._backend.create_group(
-            self.users_account_id, manage, "ManageOwnUser", policy_document("manage-own-user-group")
-        )
-        for account in org["accounts"]:
-            self._add_account(account["env"], account["id"], account["name"], account["role_suffix"], KINDS)
+        acct = self.users_account_id
+        self._backend.create_group(acct, assume, "AssumeInfraRoles", documents.policy_document("assume-role-group"))
+        self._backend.create_group(acct, manage, "ManageOwnUser", documents.policy_document("manage-own-user-group"))
+        for account in example.accounts:
+            self._add_account(account)
         for name, spec in _data("users.json")["users"].items():
+            person = example.person(name)
+            assert person is not None
             self._add_user(
-                name,
-                spec["grants"],
+                person,
                 reset_required=bool(spec.get("password_reset_required", True)),
                 mfa=bool(spec.get("mfa", False)),
             )
@@ -166,18 +153,17 @@ class Sandbox:
     def add_user(self, name: str, grants: Mapping[str, Iterable[str]]) -> SandboxUser:
         """A fresh user in the users account: both groups, a password to reset, one one-time key, no MFA; the
         trust of every granted role names it."""
-        return self._add_user(name, grants, reset_required=True, mfa=False)
+        normalised = {env: tuple(dict.fromkeys(kinds)) for env, kinds in grants.items() if kinds}
+        return self._add_user(Person(name, normalised), reset_required=True, mfa=False)
 
-    def _add_user(
-        self, name: str, grants: Mapping[str, Iterable[str]], *, reset_required: bool, mfa: bool
-    ) -> SandboxUser:
-        if not _USER.match(name):
+    def _add_user(self, person: Person, *, reset_required: bool, mfa: bool) -> SandboxUser:
+        name = person.name
+        if not arns.IAM_NAME.fullmatch(name):
             raise InputError(f"not a valid IAM user name: {name!r}")
-        normalised = {env: tuple(dict.fromkeys(kinds)) for env, kinds in grants.items()}
         with self._lock:
             if name in self._users:
                 raise StateError(f"user {name} already exists in the sandbox")
-            self._check_grants(normalised)
+            self.organisation = self.organisation.with_person(person)
             acct = self.users_account_id
             arn = self._backend.create_user(acct, name, self.groups)
             password = "Sbx-" + secrets.token_urlsafe(12)
@@ -193,7 +179,7 @@ class Sandbox:
                 account_id=acct,
                 password=password,
                 one_time_key=Credentials(key_id, secret),
-                grants={env: kinds for env, kinds in normalised.items() if kinds},
+                grants=dict(person.grants),
                 mfa_serial=serial,
                 mfa_seed=seed,
             )
@@ -202,35 +188,37 @@ class Sandbox:
                 self._update_trust(env, kinds)
             return user
 
-    def add_account(
-        self, env: str, *, name: str | None = None, kinds: Iterable[str] = ("ADMIN", "OPS", "READ")
-    ) -> SandboxAccount:
+    def add_account(self, env: str, *, name: str | None = None, kinds: Iterable[str] = naming.KINDS) -> SandboxAccount:
         """A new account (fresh 12-digit id) with infra roles of ``kinds``; their trust names nobody yet (only
         the account itself)."""
+        kinds = tuple(dict.fromkeys(kinds))
+        unknown = [k for k in kinds if k not in naming.KINDS]
+        if unknown:
+            raise InputError(f"unknown role kind(s) {', '.join(unknown)}; known: {', '.join(naming.KINDS)}")
         with self._lock:
-            taken = {a.id for a in self._accounts.values()} | {self.users_account_id, "123456789012"}
+            taken = {a.id for a in self.organisation.accounts} | {self.users_account_id, "123456789012"}
             account_id = str(secrets.randbelow(9 * 10**11) + 10**11)
             while account_id in taken:
                 account_id = str(secrets.randbelow(9 * 10**11) + 10**11)
-            return self._add_account(env, account_id, name or f"example-{env.lower()}", _suffix(), tuple(kinds))
+            suffix = naming.new_suffix()
+            roles = {kind: naming.role_name(kind, suffix) for kind in kinds}
+            return self._add_account(EnvAccount(env, account_id, name or f"example-{env.lower()}", roles))
 
-    def _add_account(self, env: str, account_id: str, name: str, suffix: str, kinds: Iterable[str]) -> SandboxAccount:
-        if not _ENV.match(env):
-            raise InputError(f"not a valid environment name (A-Z, 0-9, _): {env!r}")
-        kinds = tuple(dict.fromkeys(kinds))
-        unknown = [k for k in kinds if k not in KINDS]
-        if unknown:
-            raise InputError(f"unknown role kind(s) {', '.join(unknown)}; known: {', '.join(KINDS)}")
+    def _add_account(self, account: EnvAccount) -> SandboxAccount:
+        if not _ENV.match(account.env):
+            raise InputError(f"not a valid environment name (A-Z, 0-9, _): {account.env!r}")
         with self._lock:
-            if env in self._accounts:
-                raise StateError(f"the sandbox already has an account for {env}")
-            roles = {kind: f"infra-{_KIND_WORD[kind]}R-{suffix}" for kind in kinds}
-            nobody = trust_document([f"arn:aws:iam::{account_id}:root"])
-            for kind, role in roles.items():
-                policy = policy_document(f"role-{kind.lower()}")
-                self._backend.create_role(account_id, role, nobody, f"{_KIND_WORD[kind]}Permissions", policy)
-            account = SandboxAccount(env=env, id=account_id, name=name, roles=roles)
-            self._accounts[env] = account
+            if account.env in self.accounts:
+                raise StateError(f"the sandbox already has an account for {account.env}")
+            self.organisation = self.organisation.with_account(account)
+            for kind, role in account.roles.items():
+                self._backend.create_role(
+                    account.id,
+                    role,
+                    self.organisation.trust(account.env, kind),
+                    f"{naming.KIND_WORDS[kind]}Permissions",
+                    documents.role_policy(kind),
+                )
             return account
 
     def grant(self, user: str, env: str, kinds: Iterable[str]) -> None:
@@ -239,46 +227,24 @@ class Sandbox:
             if user not in self._users:
                 raise InputError(f"no sandbox user {user!r}")
             added = tuple(dict.fromkeys(kinds))
-            self._check_grants({env: added})
             current = self._users[user]
             grants = dict(current.grants)
             grants[env] = tuple(dict.fromkeys((*grants.get(env, ()), *added)))
+            person = self.organisation.person(user) or Person(user)
+            self.organisation = self.organisation.with_person(Person(user, grants, person.power))
             self._users[user] = replace(current, grants=grants)
             self._update_trust(env, added)
 
-    def _check_grants(self, grants: Mapping[str, tuple[str, ...]]) -> None:
-        for env, kinds in grants.items():
-            account = self._accounts.get(env)
-            if account is None:
-                raise InputError(f"no sandbox account for {env!r}; known: {', '.join(self._accounts)}")
-            missing = [k for k in kinds if k not in account.roles]
-            if missing:
-                raise InputError(f"{env} has no role of kind {', '.join(missing)}")
-
     def _update_trust(self, env: str, kinds: Iterable[str]) -> None:
-        account = self._accounts[env]
+        account = self.organisation.account(env)
         for kind in kinds:
-            trusted = [u.arn for u in self._users.values() if kind in u.grants.get(env, ())]
-            principals = trusted or [f"arn:aws:iam::{account.id}:root"]
-            self._backend.set_trust(account.id, account.roles[kind], trust_document(principals))
+            self._backend.set_trust(account.id, account.roles[kind], self.organisation.trust(env, kind))
 
     def const_inc(self) -> str:
         """A CONST.inc describing the current organisation (same keys and order as CONST.inc.example)."""
-        lines = [
-            "# The organisation of the aws-iam-bootstrap sandbox (generated by the sandbox).",
-            f"GLOBAL_AWS_REGION={self.region}",
-            "",
-            f"USERS_AWS_ACCOUNT_ID={self.users_account_id}",
-            f"USERS_AWS_ACCOUNT_NAME={self.users_account_name}",
-        ]
-        for account in self._accounts.values():
-            lines += [
-                "",
-                f"{account.env}_AWS_ACCOUNT_ID={account.id}",
-                f"{account.env}_AWS_ACCOUNT_NAME={account.name}",
-            ]
-            lines += [f"{account.env}_IAM_{kind}_ROLE={role}" for kind, role in account.roles.items()]
-        return "\n".join(lines) + "\n"
+        return self.organisation.const_inc(
+            header="# The organisation of the aws-iam-bootstrap sandbox (generated by the sandbox)."
+        )
 
     # --- lifecycle -----------------------------------------------------------------------------------------------
 

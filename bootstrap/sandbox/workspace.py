@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bootstrap.safewrite import private_dir, write_private
+from bootstrap.awsfiles.safewrite import private_dir, write_private
 from bootstrap.sandbox import Sandbox
 
 TEMPLATES = ("aws-cli.config.tpl", "aws-cli.credentials.tpl")

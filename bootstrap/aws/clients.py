@@ -1,27 +1,19 @@
-"""The one seam to boto3.
+"""The seam to boto3: sessions and clients, made here and nowhere else (tests swap ``client``).
 
-Only commands that talk to AWS import this module (lazily, inside the command), so ``--help`` and ``render``
-never pay for importing boto3. The endpoint comes from botocore itself: ``AWS_ENDPOINT_URL`` (which the sandbox
-exports) is honoured by every client made here, exactly as by the ``aws`` CLI.
-
-AWS errors are matched by code, never by message text (as benkehoe's aws-error-utils recommends), and turned
-into ``AwsError`` once, here.
+The endpoint comes from botocore itself: ``AWS_ENDPOINT_URL`` (which the sandbox exports) is honoured by every
+client made here, exactly as by the ``aws`` CLI.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import boto3
 import botocore.config
-import botocore.exceptions
 
-from bootstrap.errors import AwsError
-from bootstrap.model import Credentials
+from bootstrap.credentials import Credentials
 
 DEFAULT_REGION = "us-east-1"
 
@@ -92,40 +84,3 @@ def client(
             _clients.clear()
         _clients[key] = made
         return made
-
-
-def error_code(exc: BaseException) -> str:
-    """The AWS error code of a botocore ``ClientError`` ("" for anything else)."""
-    if isinstance(exc, botocore.exceptions.ClientError):
-        return str(exc.response.get("Error", {}).get("Code", ""))
-    return ""
-
-
-@contextmanager
-def calling(action: str) -> Iterator[None]:
-    """Turn AWS failures inside the block into one ``AwsError`` naming the action and the AWS error code."""
-    try:
-        yield
-    except botocore.exceptions.ClientError as exc:
-        code = error_code(exc)
-        detail = str(exc.response.get("Error", {}).get("Message", "")).strip()
-        raise AwsError(f"{action} was refused by AWS ({code}): {detail}", code=code, action=action) from None
-    except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError) as exc:
-        raise AwsError(f"{action}: could not reach AWS ({exc})", code="ConnectionError", action=action) from None
-    except botocore.exceptions.NoCredentialsError:
-        raise AwsError(f"{action}: no AWS credentials found", code="NoCredentials", action=action) from None
-    except botocore.exceptions.CredentialRetrievalError as exc:
-        # A profile's credential_process failed. Its own words (stderr) are not repeated: they are another
-        # program's output, and may hold what that program was unlocking.
-        provider = exc.kwargs.get("provider", "the credential provider")
-        raise AwsError(
-            f"{action}: {provider} failed to produce credentials (run the profile's credential_process by hand "
-            "to see why)",
-            code="CredentialProcessFailed",
-            action=action,
-        ) from None
-    except botocore.exceptions.BotoCoreError as exc:
-        # Anything else botocore raises (read timeouts, closed connections, TLS, bad profile settings) is still an
-        # AWS-side failure of this action, never a traceback.
-        name = type(exc).__name__
-        raise AwsError(f"{action} failed: {name}", code=name, action=action) from None

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from bootstrap import arns
 from bootstrap.errors import InputError
 
-# Names the tool supplies itself, and the flag that gives each. The original let CONST.inc set them, silently
-# overriding the engineer's keys.
+# Names the tool supplies itself, and the flag that gives each. CONST.inc may not set them: it would silently
+# override the engineer's own keys.
 FLAGS: Final = {
     "AWS_USER": "--user",
     "AWS_ACCOUNT_NAME": "--account-name",
@@ -35,19 +36,13 @@ _REFERENCE = re.compile(r"\$\{(?P<name>[^}:]*)(?::-(?P<default>[^}]*))?\}")
 _ACCOUNT_ID_KEY = re.compile(r"(?P<env>[A-Z][A-Z0-9_]*?)_AWS_ACCOUNT_ID")
 _ACCOUNT_NAME_KEY = re.compile(r"(?P<env>[A-Z][A-Z0-9_]*?)_AWS_ACCOUNT_NAME")
 _ROLE_KEY = re.compile(r"(?P<env>[A-Z][A-Z0-9_]*?)_IAM_(?P<kind>[A-Z0-9][A-Z0-9_]*)_ROLE")
-ACCOUNT_ID = re.compile(r"[0-9]{12}")
+ACCOUNT_ID = arns.ACCOUNT_ID
 # IAM's own limits for a role name; a profile name built from an account name must also be a valid INI section.
 ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 PROFILE_NAME = re.compile(r"[\w+=,.@-]{1,128}", re.ASCII)
 # Standard, China, GovCloud and ISO partitions: us-east-1, cn-north-1, us-gov-west-1, us-isob-east-1.
 REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}")
 _CONTROL = re.compile(r"[\r\n\x00]")
-
-# The console's switch-role palette (the URL takes one of these five hex values). Production stands out in red;
-# every other account takes the next of the remaining colours.
-COLOURS: Final = {"F2B0A9": "red", "FBBF93": "orange", "FAD791": "yellow", "B7CA9D": "green", "99BCE3": "blue"}
-_PROD_COLOUR: Final = "F2B0A9"
-_OTHER_COLOURS: Final = ("B7CA9D", "99BCE3", "FAD791", "FBBF93")
 
 
 @dataclass(frozen=True)
@@ -62,7 +57,7 @@ class Role:
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:iam::{self.account_id}:role/{self.name}"
+        return arns.role(self.account_id, self.name)
 
     @property
     def profile_suffix(self) -> str:
@@ -266,48 +261,3 @@ def _discover(values: dict[str, str], lines: dict[str, int], source: Path | None
             f"{probe.where('GLOBAL_AWS_REGION')}: GLOBAL_AWS_REGION={region!r} is not an AWS region (like eu-west-1)"
         )
     return Variables(values=values, accounts=tuple(accounts), region=region, source=source, lines=lines)
-
-
-@dataclass(frozen=True)
-class ConsoleLink:
-    """The AWS console switch-role link for one role."""
-
-    account: Account
-    role: Role
-    colour: str
-
-    @property
-    def display_name(self) -> str:
-        return self.role.profile
-
-    @property
-    def colour_name(self) -> str:
-        return COLOURS[self.colour]
-
-    @property
-    def url(self) -> str:
-        from urllib.parse import urlencode
-
-        query = urlencode(
-            {
-                "roleName": self.role.name,
-                "account": self.account.id,
-                "displayName": self.display_name,
-                "color": self.colour,
-            }
-        )
-        return f"https://signin.aws.amazon.com/switchrole?{query}"
-
-
-def console_links(variables: Variables) -> tuple[ConsoleLink, ...]:
-    """One switch-role link per role: production accounts in red, every other account in its own colour."""
-    links: list[ConsoleLink] = []
-    others = 0
-    for account in variables.accounts:
-        if account.is_prod:
-            colour = _PROD_COLOUR
-        else:
-            colour = _OTHER_COLOURS[others % len(_OTHER_COLOURS)]
-            others += 1
-        links.extend(ConsoleLink(account=account, role=role, colour=colour) for role in account.roles)
-    return tuple(links)

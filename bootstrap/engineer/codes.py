@@ -1,42 +1,38 @@
-"""Virtual MFA: the otpauth URI and QR code of a new device, TOTP windows, and collecting codes.
+"""MFA codes: the one way every command gets them, and the rules every source of codes is held to.
 
-A code source is any callable that answers a ``CodeRequest`` with a 6-digit code: a person at a prompt
-(``PromptCodes``), a password manager's CLI (``CommandCodes``), or the demo's built-in ``Authenticator``.
-The rules every source is held to live in ``with_codes``: codes are 6 digits, a code AWS already accepted in
-this run is refused before AWS sees it (AWS refuses a replayed code with a less helpful message), and a step
-asks again, up to ``MAX_ATTEMPTS`` times, when AWS says the code is wrong or expired.
+A ``CodeSource`` answers a ``CodeRequest`` with a 6-digit code: a person at a prompt (``PromptCodes``), a password
+manager's CLI (``CommandCodes``), the one code given by ``--token-code`` (``FixedCode``), or the demo's built-in
+authenticator (``Authenticator``). Every command (onboard, rotate-key, refresh, credential-process, verify, env,
+exec) asks through ``with_codes``, so they all behave alike:
+
+- a code must be 6 digits, and a code already given for the device in this run is refused before AWS sees it (AWS
+  refuses a replayed code with a less helpful message);
+- when AWS says a code is wrong, expired or replayed, a source that can ask again (a person, a command, the
+  authenticator) is asked again, up to ``limits.CODE_ATTEMPTS`` times in all; one that cannot (``--token-code``)
+  fails at once with AWS's refusal;
+- a source that reads a live authenticator is told, through ``not_before``, when a code of a later window is
+  needed (EnableMFADevice wants two consecutive codes; a code is single-use per device).
 """
 
 from __future__ import annotations
 
-import io
-import re
 import shlex
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypeVar
-from urllib.parse import quote, urlencode
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
-from bootstrap.errors import AwsError, CheckFailed, InputError, StateError
+from bootstrap import limits
+from bootstrap.aws.codes import BAD_CODE
+from bootstrap.errors import AwsError, CheckFailed, InputError
 
 if TYPE_CHECKING:
     from bootstrap.clock import Clock
     from bootstrap.prompts import Prompter
 
-STEP_SECONDS = 30
-MAX_ATTEMPTS = 3
-ISSUER = "Amazon Web Services"
-CODE_FLAG = "--token-code-command"
 
-# AWS reports a wrong, expired or replayed code with these error codes: EnableMFADevice says
-# InvalidAuthenticationCode, GetSessionToken/AssumeRole say AccessDenied (they need no IAM permission, so an
-# AccessDenied there is the code).
-BAD_CODE_ERRORS = frozenset({"InvalidAuthenticationCode", "AccessDenied"})
-
-_CODE = re.compile(r"^\d{6}$")
+CODE_FLAG = limits.CODE_COMMAND_FLAG
 
 Purpose = Literal["enable", "session"]
 T = TypeVar("T")
@@ -66,49 +62,29 @@ class CodeRequest:
             return "First MFA code from your authenticator app"
         if self.purpose == "enable":
             return "Second MFA code (the next one your app shows, once the first changes)"
-        return "MFA code from your authenticator app"
+        return f"MFA code for {self.serial}"
 
 
-CodeSource = Callable[[CodeRequest], str]
+class CodeSource(Protocol):
+    """Where codes come from. ``can_answer``: False when nobody can answer (no terminal): the core then fails before
+    creating anything that needs a code. ``asks_again``: whether a refused code can be replaced by another."""
 
+    @property
+    def can_answer(self) -> bool: ...
 
-def otpauth_uri(seed: str, user: str, account: str, *, issuer: str = ISSUER) -> str:
-    """The URI an authenticator app reads from a QR code (Google's Key Uri Format, as AWS shows it)."""
-    label = quote(f"{issuer}:{user}@{account}", safe=":@")
-    params = urlencode({"secret": seed, "issuer": issuer}, quote_via=quote)
-    return f"otpauth://totp/{label}?{params}"
+    @property
+    def asks_again(self) -> bool: ...
 
-
-def qr_text(uri: str) -> str:
-    """The QR code of ``uri`` drawn with Unicode half blocks: two modules per character, fits a terminal."""
-    import segno
-
-    buf = io.StringIO()
-    segno.make(uri, error="m").terminal(out=buf, compact=True)
-    return buf.getvalue()
-
-
-def write_qr_png(uri: str, path: Path) -> None:
-    """Write the QR code as a PNG, mode 0600 (it holds the device's seed), replacing ``path`` atomically."""
-    import segno
-
-    from bootstrap.safewrite import write_private
-
-    buf = io.BytesIO()
-    segno.make(uri, error="m").save(buf, kind="png", scale=8, border=4)
-    try:
-        write_private(path, buf.getvalue(), backup=False)  # no backup: an old QR code is an old seed
-    except StateError as exc:
-        raise InputError(f"--qr-png {path}: {exc.message}") from None
+    def __call__(self, request: CodeRequest) -> str: ...
 
 
 def window(at: datetime) -> int:
     """The TOTP time step ``at`` falls in."""
-    return int(at.timestamp()) // STEP_SECONDS
+    return int(at.timestamp()) // limits.TOTP_STEP
 
 
 def window_start(step: int) -> datetime:
-    return datetime.fromtimestamp(step * STEP_SECONDS, UTC)
+    return datetime.fromtimestamp(step * limits.TOTP_STEP, UTC)
 
 
 def wait_until(clock: Clock, instant: datetime | None) -> None:
@@ -120,29 +96,24 @@ def wait_until(clock: Clock, instant: datetime | None) -> None:
         clock.sleep(remaining)
 
 
-def totp(seed: str, at: datetime) -> str:
-    """The code an authenticator app shows at ``at`` for ``seed``."""
-    import pyotp
-
-    return str(pyotp.TOTP(seed).at(at))
-
-
 def check_code_format(code: str) -> str | None:
     """Why ``code`` cannot be a code, or None."""
-    if not _CODE.match(code):
+    if not limits.CODE_PATTERN.match(code):
         return "a code is the 6 digits your authenticator app shows"
     return None
 
 
 @dataclass
 class CodeLog:
-    """The codes given in this run: AWS accepts each code once per device, so we refuse a repeat ourselves."""
+    """The codes given in this run, per device: AWS accepts each code once per device, so we refuse a repeat
+    ourselves, and know when the next code must come from a later window."""
 
-    used: set[str] = field(default_factory=set)
-    last_window: int | None = None
+    used: dict[str, set[str]] = field(default_factory=dict)
+    last_window: dict[str, int] = field(default_factory=dict)
 
-    def not_before(self) -> datetime | None:
-        return None if self.last_window is None else window_start(self.last_window + 1)
+    def not_before(self, serial: str) -> datetime | None:
+        last = self.last_window.get(serial)
+        return None if last is None else window_start(last + 1)
 
 
 def with_codes(
@@ -154,16 +125,17 @@ def with_codes(
     clock: Clock,
     log: CodeLog,
     count: int = 1,
-    max_attempts: int = MAX_ATTEMPTS,
+    max_attempts: int = limits.CODE_ATTEMPTS,
 ) -> T:
     """Ask ``source`` for ``count`` codes and pass them to ``call`` (the AWS call), asking again when refused.
 
-    Refused before AWS sees them: a code that is not 6 digits, a code already used in this run, the same code
-    twice in one request (EnableMFADevice needs two consecutive codes). Refused by AWS: a wrong or expired code.
-    Every refusal counts towards ``max_attempts``; then ``CheckFailed`` says what was wrong last.
+    Refused before AWS sees them: a code that is not 6 digits, a code already used for the device in this run,
+    the same code twice in one request (EnableMFADevice needs two consecutive codes). Refused by AWS: a wrong or
+    expired code. Every refusal counts towards ``max_attempts``; then ``CheckFailed`` says what was wrong last.
     """
     problem: str | None = None
     refusals = 0
+    used = log.used.setdefault(serial, set())
 
     def refuse(why: str) -> None:
         nonlocal problem, refusals
@@ -174,16 +146,18 @@ def with_codes(
     while True:
         codes: list[str] = []
         while len(codes) < count:
-            request = CodeRequest(purpose, serial, len(codes) + 1, count, refusals + 1, log.not_before(), problem)
+            request = CodeRequest(purpose, serial, len(codes) + 1, count, refusals + 1, log.not_before(serial), problem)
             code = source(request).strip().replace(" ", "")
-            log.last_window = window(clock.now())
+            log.last_window[serial] = window(clock.now())
             why = check_code_format(code)
-            if why is None and (code in log.used or code in codes):
+            if why is None and (code in used or code in codes):
                 why = (
                     f"code {code} was already used; AWS accepts each code once, so wait for your app to show"
                     " the next one (every 30 seconds)"
                 )
             if why is not None:
+                if not source.asks_again:
+                    raise InputError(why)
                 refuse(why)
                 continue
             codes.append(code)
@@ -191,30 +165,63 @@ def with_codes(
         try:
             result = call(codes)
         except AwsError as exc:
-            if exc.code not in BAD_CODE_ERRORS:
+            if exc.code not in BAD_CODE or not source.asks_again:
                 raise
             refuse(f"AWS refused the code{'s' if count > 1 else ''} ({exc.code}): wrong, expired or already used")
             continue
-        log.used.update(codes)
+        used.update(codes)
         return result
 
 
 class PromptCodes:
     """A person types the codes at a prompt (the CLI's default)."""
 
+    asks_again = True
+
     def __init__(self, prompter: Prompter) -> None:
         self.prompter = prompter
 
     @property
     def can_answer(self) -> bool:
-        """False when nobody is at a terminal to ask (the core then fails before creating anything)."""
-        return bool(getattr(self.prompter, "interactive", True))
+        return self.prompter.interactive
 
     def __call__(self, request: CodeRequest) -> str:
         question = request.label
         if request.problem:
             question = f"{request.problem}.\n{question}"
-        return self.prompter.text(question, CODE_FLAG)
+        return self.prompter.text(question, f"--token-code or {CODE_FLAG}")
+
+
+class FixedCode:
+    """The one code ``--token-code`` gave: it serves one device, once; a refusal is final."""
+
+    can_answer = True
+    asks_again = False
+
+    def __init__(self, code: str, flag: str = "--token-code") -> None:
+        why = check_code_format(code.strip())
+        if why is not None:
+            raise InputError(f"{flag}: {why}")
+        self.code = code.strip()
+        self.flag = flag
+        self._serial: str | None = None
+
+    def __call__(self, request: CodeRequest) -> str:
+        if self._serial not in (None, request.serial):
+            raise InputError(f"{self.flag} can serve one MFA device only; use {CODE_FLAG}")
+        self._serial = request.serial
+        return self.code
+
+
+def split_command(command: str) -> list[str]:
+    """``command`` as the argv it will run with (no shell); a clear error when it cannot be split."""
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise InputError(f"{CODE_FLAG} cannot be split into words: {exc}") from None
+    if not argv:
+        raise InputError(f"{CODE_FLAG} is empty")
+    return argv
 
 
 def run_code_command(command: str, *, timeout: float) -> str:
@@ -241,17 +248,6 @@ def run_code_command(command: str, *, timeout: float) -> str:
     return lines[0].strip() if lines else ""
 
 
-def split_command(command: str) -> list[str]:
-    """``command`` as the argv it will run with (no shell); a clear error when it cannot be split."""
-    try:
-        argv = shlex.split(command)
-    except ValueError as exc:
-        raise InputError(f"{CODE_FLAG} cannot be split into words: {exc}") from None
-    if not argv:
-        raise InputError(f"{CODE_FLAG} is empty")
-    return argv
-
-
 class CommandCodes:
     """Codes from a command (e.g. a password manager's CLI), run without a shell; its first output line.
 
@@ -259,7 +255,10 @@ class CommandCodes:
     seam) for that window to start.
     """
 
-    def __init__(self, command: str, clock: Clock, *, timeout: float = 60.0) -> None:
+    can_answer = True
+    asks_again = True
+
+    def __init__(self, command: str, clock: Clock, *, timeout: float = limits.CODE_COMMAND_TIMEOUT) -> None:
         split_command(command)  # refuse a command that cannot run before anything is created in AWS
         self.command = command
         self.clock = clock
@@ -270,13 +269,23 @@ class CommandCodes:
         return run_code_command(self.command, timeout=self.timeout)
 
 
+def totp(seed: str, at: datetime) -> str:
+    """The code an authenticator app shows at ``at`` for ``seed``."""
+    import pyotp
+
+    return str(pyotp.TOTP(seed).at(at))
+
+
 class Authenticator:
     """A built-in authenticator app (the demo's): learns the seeds of devices it sees created, answers requests.
 
-    Pass ``observe`` the onboarding events (it picks up ``MfaDeviceCreated``), or ``add`` a seed yourself. It is
-    also a ``sessions.CodeSource`` (called with just the serial). Like a person it never gives a code from a
-    window it already gave one from: it waits (through the clock seam) for the next window instead.
+    Pass ``observe`` the onboarding events (it picks up ``MfaDeviceCreated``), or ``add`` a seed yourself. Like a
+    person it never gives a code from a window it already gave one from: it waits (through the clock seam) for the
+    next window instead.
     """
+
+    can_answer = True
+    asks_again = True
 
     def __init__(self, clock: Clock, seeds: dict[str, str] | None = None) -> None:
         self.clock = clock
@@ -292,16 +301,38 @@ class Authenticator:
         if isinstance(serial, str) and isinstance(seed, str):
             self.add(serial, seed)
 
-    def __call__(self, request: CodeRequest | str) -> str:
-        serial = request if isinstance(request, str) else request.serial
-        seed = self.seeds.get(serial)
+    def code(self, serial: str) -> str:
+        """A code for a session of ``serial``, as a person reading the app would type it."""
+        return self(CodeRequest("session", serial))
+
+    def __call__(self, request: CodeRequest) -> str:
+        seed = self.seeds.get(request.serial)
         if seed is None:
-            raise InputError(f"the built-in authenticator has no seed for {serial}")
-        if isinstance(request, CodeRequest):
-            wait_until(self.clock, request.not_before)
-        last = self._last_window.get(serial)
+            raise InputError(f"the built-in authenticator has no seed for {request.serial}")
+        wait_until(self.clock, request.not_before)
+        last = self._last_window.get(request.serial)
         if last is not None:
             wait_until(self.clock, window_start(last + 1))
         now = self.clock.now()
-        self._last_window[serial] = window(now)
+        self._last_window[request.serial] = window(now)
         return totp(seed, now)
+
+
+class Counting:
+    """A source that counts the codes it was asked for (``verify`` reports how many)."""
+
+    def __init__(self, inner: CodeSource) -> None:
+        self.inner = inner
+        self.asked = 0
+
+    @property
+    def can_answer(self) -> bool:
+        return self.inner.can_answer
+
+    @property
+    def asks_again(self) -> bool:
+        return self.inner.asks_again
+
+    def __call__(self, request: CodeRequest) -> str:
+        self.asked += 1
+        return self.inner(request)

@@ -21,18 +21,25 @@ from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from bootstrap import aws, awsfiles, keys, sessions
+from bootstrap import arns, limits
+from bootstrap.aws import clients, codes, sts
+from bootstrap.aws.errors import calling
+from bootstrap.awsfiles import layout
+from bootstrap.awsfiles.layout import Profiles
+from bootstrap.awsfiles.locations import AwsPaths
+from bootstrap.awsfiles.store import load_profiles
 from bootstrap.clock import Clock, SystemClock
+from bootstrap.credentials import Credentials
+from bootstrap.engineer import roles
+from bootstrap.engineer.codes import CodeSource, Counting
+from bootstrap.engineer.resolve import SourceSessions, role_session_name
+from bootstrap.engineer.session import DEFAULT_MIN_TTL
 from bootstrap.errors import AwsError, BootstrapError, InputError
-from bootstrap.model import Credentials
 
 Kind = Literal["role", "session", "key", "process", "none"]
 Result = Literal["ok", "failed", "skipped"]
 
-CHECK_DURATION = 900  # the shortest role session: the check needs it for one call
 DEFAULT_WORKERS = 16
-
-THROTTLING = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"})
 
 
 @dataclass(frozen=True)
@@ -98,8 +105,8 @@ class VerifyReport:
 
 def load_organisation(const_file: Path | None, cwd: Path) -> Organisation | None:
     """Account names and roles from CONST.inc (``const_file``, else in ``cwd`` or its git root), if there is one."""
-    from bootstrap import variables
-    from bootstrap.render import find_const
+    from bootstrap.team.const import load_const
+    from bootstrap.team.inputs import find_const
 
     try:
         path = find_const(cwd, const_file)
@@ -107,7 +114,7 @@ def load_organisation(const_file: Path | None, cwd: Path) -> Organisation | None
         if const_file:
             raise
         return None  # no CONST.inc: verify still checks every profile, with fewer names to show
-    loaded = variables.load_const(path)
+    loaded = load_const(path)
     names = {account.id: account.name for account in loaded.accounts}
     arns = frozenset(role.arn for role in loaded.roles)
     return Organisation(names, arns)
@@ -125,62 +132,6 @@ def classify(settings: Mapping[str, Any]) -> Kind:
     return "none"
 
 
-def reason_for(code: str, action: str, *, mfa: bool = True, role_known: bool | None = None) -> str:
-    """A plain-words reason for an AWS error ``code`` raised by ``action``, from facts, never the message."""
-    if code in {"ExpiredToken", "ExpiredTokenException", "RequestExpired"}:
-        return "expired session: run `aws-iam-bootstrap refresh`"
-    if code == "InvalidClientTokenId":
-        return "invalid or deactivated access key"
-    if code == "SignatureDoesNotMatch":
-        return "wrong secret key for this access key id"
-    if code in THROTTLING:
-        return "throttled by AWS, still after retries"
-    if code == "ConnectionError":
-        return "could not reach AWS"
-    if code == "NoSuchEntity":
-        return "role does not exist"
-    if action == "sts:AssumeRole" and code == "AccessDenied":
-        if not mfa:
-            return "MFA required: the source has no MFA session"
-        if role_known is False:
-            return "role does not exist (not in CONST.inc)"
-        if role_known is True:
-            return "not in the trust policy"
-        # AWS answers AccessDenied for a missing role too; without CONST.inc the two cannot be told apart.
-        return "not in the trust policy (or the role does not exist)"
-    if action == "sts:GetSessionToken" and code == "AccessDenied":
-        return "MFA code refused (wrong, expired or already used)"
-    if code == "AccessDenied":
-        return "access denied"
-    if code == "NoCredentials":
-        return "no credentials"
-    if code == "RegionDisabledException":
-        return "STS is not enabled in this region"
-    return f"refused by AWS ({code})" if code else "failed"
-
-
-def _account_of(arn: str | None) -> str | None:
-    parts = (arn or "").split(":")
-    return parts[4] if len(parts) > 5 and parts[4] else None
-
-
-def _role_name(arn: str) -> str:
-    return arn.rsplit("/", 1)[-1]
-
-
-def _identity_label(arn: str) -> str:
-    # arn:aws:iam::210987654321:user/alice -> user/alice ; assumed-role/Role/session -> assumed-role/Role
-    resource = arn.split(":", 5)[-1]
-    parts = resource.split("/")
-    return "/".join(parts[:2])
-
-
-def _caller(credentials: Credentials, region: str | None) -> dict[str, Any]:
-    sts = sessions.client("sts", credentials, region=region)
-    with aws.calling("sts:GetCallerIdentity"):
-        return dict(sts.get_caller_identity())
-
-
 def _key_age_warning(key: Credentials, callers: Sequence[Credentials], clock: Clock) -> tuple[str, ...]:
     """A warning when the long-term ``key`` is older than ``keys.OLD_KEY_DAYS``; quiet when IAM will not say.
 
@@ -189,8 +140,8 @@ def _key_age_warning(key: Credentials, callers: Sequence[Credentials], clock: Cl
     """
     for caller in (key, *callers):
         try:
-            iam = sessions.client("iam", caller)
-            with aws.calling("iam:ListAccessKeys"):
+            iam = clients.client("iam", caller)
+            with calling("iam:ListAccessKeys"):
                 listed = iam.list_access_keys()["AccessKeyMetadata"]
         except AwsError:
             continue
@@ -199,7 +150,7 @@ def _key_age_warning(key: Credentials, callers: Sequence[Credentials], clock: Cl
                 created = meta["CreateDate"]
                 created = created if created.tzinfo else created.replace(tzinfo=UTC)
                 age = clock.now() - created
-                if age > timedelta(days=keys.OLD_KEY_DAYS):
+                if age > timedelta(days=limits.OLD_KEY_DAYS):
                     return (f"access key is {age.days} days old: rotate it (`aws-iam-bootstrap rotate-key`)",)
         return ()
     return ()
@@ -208,8 +159,8 @@ def _key_age_warning(key: Credentials, callers: Sequence[Credentials], clock: Cl
 class _Checker:
     def __init__(
         self,
-        profiles: sessions.Profiles,
-        sources: sessions.SourceSessions,
+        profiles: Profiles,
+        sources: SourceSessions,
         organisation: Organisation | None,
         clock: Clock,
         source_errors: Mapping[str, BootstrapError],
@@ -255,41 +206,41 @@ class _Checker:
         remaining: float | None = None,
     ) -> ProfileCheck:
         role_arn = str(settings.get("role_arn") or "") or None
-        account_id = _account_of(role_arn)
+        account_id = arns.account_of(role_arn)
         return ProfileCheck(
             profile=profile,
             kind=kind,
             result="failed",
             account_id=account_id,
             account_name=self.account_name(account_id, profile),
-            role=_role_name(role_arn) if role_arn else None,
+            role=arns.name_of(role_arn) if role_arn else None,
             error_code=code or None,
             reason=reason
-            or reason_for(code, action, mfa=mfa, role_known=self.role_known(role_arn) if role_arn else None),
+            or codes.reason_for(code, action, mfa=mfa, role_known=self.role_known(role_arn) if role_arn else None),
             session_remaining=remaining,
         )
 
     def _sessions_of(self, long_term_profile: str) -> list[Credentials]:
         """MFA sessions of a long-term profile's user that this run already holds (no code is asked for them)."""
         found: list[Credentials] = []
-        if long_term_profile.endswith(sessions.LONG_TERM_SUFFIX):
-            name = long_term_profile[: -len(sessions.LONG_TERM_SUFFIX)]
-            in_file = sessions.read_session(self.profiles.get(name, {}))
+        if long_term_profile.endswith(layout.SUFFIX):
+            name = long_term_profile[: -len(layout.SUFFIX)]
+            in_file = layout.read_session(self.profiles.get(name, {}))
             if in_file is not None:
                 found.append(in_file)
-            serial = sessions.mfa_serial_of(self.profiles[long_term_profile])
+            serial = layout.mfa_serial_of(self.profiles[long_term_profile])
             if serial and (made := self.sources.known_session(serial)) is not None:
                 found.append(made)
         return found
 
     def _left(self, credentials: Credentials) -> float | None:
-        left = sessions.remaining(credentials, self.clock)
+        left = layout.remaining(credentials, self.clock)
         return left.total_seconds() if left is not None else None
 
     def _check(self, profile: str, settings: Mapping[str, Any], kind: Kind) -> ProfileCheck:
         region = str(settings["region"]) if settings.get("region") else None
         if kind == "none":
-            if profile + sessions.LONG_TERM_SUFFIX in self.profiles:
+            if profile + layout.SUFFIX in self.profiles:
                 # The SDKs find nothing here until `refresh` writes the session: that profile does not work yet.
                 return self._failure(
                     profile,
@@ -306,13 +257,13 @@ class _Checker:
             return self._check_role(profile, settings, region)
         warnings: tuple[str, ...] = ()
         if kind == "session":
-            credentials = sessions.read_session(settings)
+            credentials = layout.read_session(settings)
             assert credentials is not None  # classify saw a token
             left = self._left(credentials)
             if left is not None and left <= 0:
                 return self._failure(profile, settings, kind, "ExpiredToken", "sts:GetCallerIdentity", remaining=left)
         elif kind == "key":
-            key = sessions.read_static(settings)
+            key = layout.read_static(settings)
             if key is None:
                 return self._failure(profile, settings, kind, "", "", reason="aws_secret_access_key is missing")
             credentials = key
@@ -320,18 +271,19 @@ class _Checker:
             if profile in self.source_errors:
                 raise self.source_errors[profile]
             credentials = self.sources.source(profile).credentials
-        identity = _caller(credentials, region)
+        identity = sts.caller_identity(credentials, region=region)
         if kind == "key":
             warnings = _key_age_warning(credentials, self._sessions_of(profile), self.clock)
-        account_id = str(identity.get("Account") or "") or None
-        arn = str(identity.get("Arn") or "")
+        account_id = identity.account or None
+        arn = identity.arn
+        parsed = arns.parse(arn)
         return ProfileCheck(
             profile=profile,
             kind=kind,
             result="ok",
             account_id=account_id,
             account_name=self.account_name(account_id, profile),
-            role=_identity_label(arn),
+            role=parsed.label if parsed is not None else arn,
             identity=arn,
             session_remaining=self._left(credentials),
             warnings=warnings,
@@ -346,7 +298,7 @@ class _Checker:
                 profile,
                 "role",
                 "skipped",
-                role=_role_name(role_arn),
+                role=arns.name_of(role_arn),
                 reason=f"credential_source = {settings['credential_source']}: not checked here",
             )
         if profile in self.source_errors:
@@ -358,39 +310,27 @@ class _Checker:
                 profile, settings, "role", "ExpiredToken", "sts:AssumeRole", remaining=left,
                 reason=f"expired session in source profile [{source}]: run `aws-iam-bootstrap refresh`",
             )  # fmt: skip
-        try:
-            assumed = sessions.assume_role(
-                base.credentials,
-                role_arn,
-                session_name=sessions.role_session_name(settings),
-                duration=CHECK_DURATION,
-                external_id=settings.get("external_id"),
-                region=region,
-            )
-            identity = _caller(assumed, region)
-        except AwsError as exc:
-            return self._failure(profile, settings, "role", exc.code, exc.action, mfa=base.mfa, remaining=left)
-        expected = _account_of(role_arn)
-        account_id = str(identity.get("Account") or "") or None
-        arn = str(identity.get("Arn") or "")
-        check = ProfileCheck(
+        verdict = roles.check(
+            base.credentials,
+            role_arn,
+            mfa=base.mfa,
+            role_known=self.role_known(role_arn),
+            session_name=role_session_name(settings),
+            external_id=settings.get("external_id"),
+            region=region,
+        )
+        return ProfileCheck(
             profile=profile,
             kind="role",
-            result="ok",
-            account_id=account_id,
-            account_name=self.account_name(account_id, profile),
-            role=_role_name(role_arn),
-            identity=arn,
+            result="ok" if verdict.ok else "failed",
+            account_id=verdict.account_id,
+            account_name=self.account_name(verdict.account_id, profile),
+            role=arns.name_of(role_arn),
+            identity=verdict.identity,
+            error_code=verdict.error_code,
+            reason=verdict.reason,
             session_remaining=left,
         )
-        if account_id != expected:
-            return _with(
-                check,
-                result="failed",
-                error_code="WrongAccount",
-                reason=f"wrong account returned: {account_id}, but role_arn names {expected}",
-            )
-        return check
 
 
 def _with(check: ProfileCheck, **changes: Any) -> ProfileCheck:
@@ -412,13 +352,13 @@ def select(profiles: Mapping[str, Any], patterns: Sequence[str]) -> list[str]:
 
 
 def verify(
-    paths: awsfiles.AwsPaths,
-    code_source: sessions.CodeSource,
+    paths: AwsPaths,
+    code_source: CodeSource,
     *,
     patterns: Sequence[str] = (),
     organisation: Organisation | None = None,
     max_workers: int = DEFAULT_WORKERS,
-    min_ttl: timedelta = sessions.DEFAULT_MIN_TTL,
+    min_ttl: timedelta = DEFAULT_MIN_TTL,
     clock: Clock | None = None,
     on_check: Callable[[ProfileCheck], None] | None = None,
 ) -> VerifyReport:
@@ -429,16 +369,10 @@ def verify(
     """
     started = time.perf_counter()
     clock = clock or SystemClock()
-    profiles = awsfiles.load_profiles(paths)
+    profiles = load_profiles(paths)
     chosen = select(profiles, patterns)
-    asked = 0
-
-    def counting(serial: str) -> str:
-        nonlocal asked
-        asked += 1
-        return code_source(serial)
-
-    sources = sessions.SourceSessions(paths, profiles, counting, persist=False, min_ttl=min_ttl, clock=clock)
+    counting = Counting(code_source)
+    sources = SourceSessions(paths, profiles, counting, persist=False, min_ttl=min_ttl, clock=clock)
     # Sources first, one by one: a code is asked once per device, and a refused code is not asked again per role.
     source_errors: dict[str, BootstrapError] = {}
     failed_sources: dict[str, BootstrapError] = {}
@@ -472,10 +406,12 @@ def verify(
     notes: list[str] = []
     for name in chosen:
         check = results[name]
-        renewable = name + sessions.LONG_TERM_SUFFIX in profiles
+        renewable = name + layout.SUFFIX in profiles
         if check.kind == "session" and check.error_code == "ExpiredToken" and renewable:
             notes.append(
                 f"[{name}] has expired: `aws-iam-bootstrap refresh --profile {name}` renews it "
                 "(role checks used a session made for this check only)"
             )
-    return VerifyReport(tuple(results[name] for name in chosen), asked, time.perf_counter() - started, tuple(notes))
+    return VerifyReport(
+        tuple(results[name] for name in chosen), counting.asked, time.perf_counter() - started, tuple(notes)
+    )

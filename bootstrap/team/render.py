@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from bootstrap import arns
+from bootstrap.credentials import Credentials
 from bootstrap.errors import InputError, NeedsAnswer
-from bootstrap.model import Credentials
-from bootstrap.templates import Template, check_defined, placeholders
-from bootstrap.templates import render as render_template
-from bootstrap.variables import (
+from bootstrap.team.const import (
     FLAGS,
     PROFILE_NAME,
     REGION,
@@ -30,14 +29,15 @@ from bootstrap.variables import (
     check_single_line,
     load_const,
 )
+from bootstrap.team.templates import Template, check_defined, placeholders
+from bootstrap.team.templates import render as render_template
 
 if TYPE_CHECKING:
-    from bootstrap.awsfiles import AwsPaths, FileChange
+    from bootstrap.awsfiles.locations import AwsPaths
+    from bootstrap.awsfiles.store import FileChange
     from bootstrap.prompts import Prompter
+    from bootstrap.team.inputs import RenderInputs
 
-CONST_FILE: Final = "CONST.inc"
-CONFIG_TEMPLATE: Final = "aws-cli.config.tpl"
-CREDENTIALS_TEMPLATE: Final = "aws-cli.credentials.tpl"
 
 # Each supplied name (its flag is variables.FLAGS): what a valid value looks like, and how to ask for it.
 _FORMATS: Final = {
@@ -54,16 +54,7 @@ _QUESTIONS: Final = {
     "AWS_SECRET_ACCESS_KEY": "Your secret access key",
     "AWS_MFA_SERIAL": "Your MFA device serial (arn:aws:iam::ACCOUNT:mfa/NAME)",
 }
-ROLE_ARN: Final = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", re.ASCII)
-_MFA_USER: Final = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:mfa/(?:.*/)?(?P<user>[\w+=,.@-]+)", re.ASCII)
 _SENTINEL: Final = "@@aws-iam-bootstrap:{}@@"
-
-
-@dataclass(frozen=True)
-class RenderInputs:
-    const_file: Path
-    config_template: Path
-    credentials_template: Path
 
 
 @dataclass(frozen=True)
@@ -90,49 +81,6 @@ class RenderResult:
         return bool(self.config.changed or self.credentials.changed)
 
 
-def git_root(start: Path) -> Path | None:
-    """The nearest directory at or above ``start`` holding ``.git`` (walked, not asked of git: no subprocess)."""
-    for directory in (start, *start.parents):
-        if (directory / ".git").exists():
-            return directory
-    return None
-
-
-def _locate(cwd: Path, given: Path | None, name: str, flag: str) -> Path:
-    if given is not None:
-        path = given if given.is_absolute() else cwd / given
-        if not path.is_file():
-            raise InputError(f"{path}: no such file ({flag})")
-        return path
-    root = git_root(cwd)
-    for directory in (cwd, root):
-        if directory is not None and (directory / name).is_file():
-            return directory / name
-    where = f"{cwd} or the git root {root}" if root and root != cwd else str(cwd)
-    raise InputError(f"{name} not found in {where}; pass {flag}")
-
-
-def find_const(cwd: Path, const_file: Path | None = None) -> Path:
-    """CONST.inc: as given, else in ``cwd``, else at the git root above it."""
-    return _locate(cwd.resolve(), const_file, CONST_FILE, "--const-file")
-
-
-def find_inputs(
-    cwd: Path,
-    *,
-    const_file: Path | None = None,
-    config_template: Path | None = None,
-    credentials_template: Path | None = None,
-) -> RenderInputs:
-    """The three input files: as given, else in ``cwd``, else at the git root above it."""
-    cwd = cwd.resolve()
-    return RenderInputs(
-        const_file=_locate(cwd, const_file, CONST_FILE, "--const-file"),
-        config_template=_locate(cwd, config_template, CONFIG_TEMPLATE, "--config-template"),
-        credentials_template=_locate(cwd, credentials_template, CREDENTIALS_TEMPLATE, "--credentials-template"),
-    )
-
-
 def render(
     inputs: RenderInputs,
     supplied: Supplied,
@@ -148,7 +96,7 @@ def render(
     put it, or the long-term profile); failing that ``prompter`` asks for it, or, without one, ``NeedsAnswer``
     lists every missing name with its flag.
     """
-    from bootstrap import awsfiles
+    from bootstrap.awsfiles import store
 
     variables = load_const(inputs.const_file, overrides=supplied.extra)
     templates = (
@@ -163,12 +111,12 @@ def render(
     absent = sorted(needed - given.keys(), key=SUPPLIED_NAMES.index)
     # The user's profiles, parsed only when needed (apply_rendered reads the files again, under the lock, to merge):
     # to take back a missing name, or to find a source_profile the templates do not render themselves.
-    existing = functools.cache(functools.partial(awsfiles.load_profiles, paths))
+    existing = functools.cache(functools.partial(store.load_profiles, paths))
     recovered: tuple[str, ...] = ()
     if absent:
         found = _recover(absent, given, templates, variables, objects, existing())
         given.update(found)
-        if "AWS_USER" in absent and "AWS_USER" not in given and (user := _user_of(given.get("AWS_MFA_SERIAL"))):
+        if "AWS_USER" in absent and "AWS_USER" not in given and (user := arns.user_of_mfa(given.get("AWS_MFA_SERIAL"))):
             given["AWS_USER"] = user
             if "AWS_MFA_SERIAL" in found:
                 found["AWS_USER"] = user
@@ -187,7 +135,7 @@ def render(
     credentials = _parse_rendered(credentials_text, templates[1].path, "credentials")
     _check_rendered(config, credentials, existing, templates)
 
-    config_change, credentials_change = awsfiles.apply_rendered(
+    config_change, credentials_change = store.apply_rendered(
         paths, config_text, credentials_text, prune=prune, dry_run=dry_run
     )
     return RenderResult(config_change, credentials_change, variables, recovered)
@@ -211,7 +159,7 @@ def _given(supplied: Supplied, variables: Variables) -> dict[str, str]:
         "AWS_MFA_SERIAL": supplied.mfa_serial,
     }
     given = {name: _check_value(name, value, FLAGS[name]) for name, value in raw.items() if value is not None}
-    # As in the original: the engineer's own profile is named after the dev account unless told otherwise.
+    # The engineer's own profile is named after the dev account unless told otherwise (the team files' convention).
     default_name = variables.values.get("DEV_AWS_ACCOUNT_NAME")
     if "AWS_ACCOUNT_NAME" not in given and default_name is not None:
         given["AWS_ACCOUNT_NAME"] = default_name
@@ -219,7 +167,7 @@ def _given(supplied: Supplied, variables: Variables) -> dict[str, str]:
 
 
 def _parse_rendered(text: str, template: Path, kind: Literal["config", "credentials"]) -> dict[str, dict[str, str]]:
-    from bootstrap.awsfiles import profile_map
+    from bootstrap.awsfiles.botocore_view import profile_map
 
     # The same parser, with the same settings, that botocore.configloader uses to read the files.
     parser = configparser.RawConfigParser()
@@ -253,7 +201,7 @@ def _check_rendered(
         for profile, values in rendered.items():
             where = f"{template.path}: profile {profile!r}"
             role_arn = values.get("role_arn")
-            if role_arn is not None and not ROLE_ARN.fullmatch(role_arn):
+            if role_arn is not None and not arns.ROLE_ARN.fullmatch(role_arn):
                 raise InputError(
                     f"{where}: role_arn {role_arn!r} is not a role ARN (arn:aws:iam::<12 digits>:role/<name>)"
                 )
@@ -348,12 +296,6 @@ def _recover(
     return found
 
 
-def _user_of(serial: str | None) -> str | None:
-    """The IAM user of a virtual MFA device's serial: ``arn:aws:iam::ACCOUNT:mfa/NAME`` -> NAME."""
-    m = _MFA_USER.fullmatch(serial or "")
-    return m.group("user") if m else None
-
-
 def _ask(absent: list[str], prompter: Prompter | None) -> dict[str, str]:
     if prompter is None:
         hints = {name: FLAGS[name] for name in absent}
@@ -368,7 +310,7 @@ def _ask(absent: list[str], prompter: Prompter | None) -> dict[str, str]:
     # The serial before the user name: the user name is the serial's last part, so it need not be asked.
     order = sorted(absent, key=lambda name: name == "AWS_USER")
     for name in order:
-        if name == "AWS_USER" and (user := _user_of(answers.get("AWS_MFA_SERIAL"))):
+        if name == "AWS_USER" and (user := arns.user_of_mfa(answers.get("AWS_MFA_SERIAL"))):
             answers[name] = user
             continue
         if name == "AWS_SECRET_ACCESS_KEY":

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import pyotp
 
-from bootstrap.model import Credentials
+from bootstrap.credentials import Credentials
 
 if TYPE_CHECKING:
-    from bootstrap.awsfiles import AwsPaths
+    from bootstrap.awsfiles.locations import AwsPaths
     from bootstrap.sandbox import Sandbox, SandboxAccount, SandboxUser
 
 NAME = "example-dev"  # AWS_ACCOUNT_NAME, the engineer's own session profile
@@ -156,7 +156,7 @@ def type_code(
     by default the tool's). Returns its exit status and what it showed after the prompt."""
     import pexpect
 
-    from tests.helpers import record
+    from tests.support.cli import record
 
     child = pexpect.spawn(str(program), list(args), encoding="utf-8", **spawn)
     try:

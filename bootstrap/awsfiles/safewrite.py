@@ -24,17 +24,18 @@ import fcntl
 import os
 import re
 import secrets
+import stat
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bootstrap.awsfiles.locations import backup_prefix, lock_path, target_of
 from bootstrap.errors import InputError, StateError
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
-BACKUP_INFIX = ".bak-"
 _BACKUP_STAMP = re.compile(r"\d{8}T\d{6}\.\d{6}Z(?:-\d+)?")
 _POLL_SECONDS = 0.05
 
@@ -42,11 +43,6 @@ _POLL_SECONDS = 0.05
 # holds the lock calls another function that takes it again.
 _held_lock = threading.Lock()
 _held: dict[tuple[str, int], int] = {}
-
-
-def target_of(path: Path) -> Path:
-    """The file a write to ``path`` really changes: ``path`` itself, or what its symlink(s) point at."""
-    return Path(os.path.realpath(path))
 
 
 def private_dir(path: Path) -> None:
@@ -68,16 +64,10 @@ def private_dir(path: Path) -> None:
         directory.chmod(DIR_MODE)
 
 
-def lock_path(path: Path) -> Path:
-    """The sidecar file ``locked`` flocks for ``path``."""
-    target = target_of(path)
-    return target.with_name(f".{target.name}.lock")
-
-
 @contextlib.contextmanager
-def locked(path: Path, timeout: float = 30.0) -> Iterator[None]:
+def locked(path: Path, timeout: float = 30.0, *, follow_links: bool = True) -> Iterator[None]:
     """Hold the inter-process lock for ``path`` (re-entrant within a thread); ``StateError`` after ``timeout`` s."""
-    lock_file = lock_path(path)
+    lock_file = lock_path(path, follow_links=follow_links)
     key = (str(lock_file), threading.get_ident())
     with _held_lock:
         if key in _held:
@@ -95,8 +85,11 @@ def locked(path: Path, timeout: float = 30.0) -> Iterator[None]:
 
     private_dir(lock_file.parent)
     try:
-        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+        # O_NOFOLLOW: a symlink planted at the lock's name must not make us create or chmod its target.
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, FILE_MODE)
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise StateError(f"the lock file {lock_file} is a symbolic link; remove it") from None
         raise StateError(f"cannot open the lock file {lock_file}: {exc.strerror}") from None
     try:
         with contextlib.suppress(OSError):  # someone else's lock file: its mode is theirs
@@ -140,10 +133,14 @@ def read_text(path: Path) -> str | None:
         raise StateError(f"cannot read {path}: {exc.strerror}") from None
 
 
-def write_private(path: Path, text: str | bytes, *, backup: bool = True, keep: int = 5) -> Path | None:
+def write_private(
+    path: Path, text: str | bytes, *, backup: bool = True, keep: int = 5, follow_links: bool = True
+) -> Path | None:
     """Replace ``path`` (or its symlink's target) with ``text`` atomically, mode 0600; return the backup made.
 
     ``text`` may be bytes, for private files that are not text (the QR code of an MFA device holds its seed).
+    ``follow_links=False`` is for the tool's own files (ledgers, progress, the session cache): a symlink planted
+    there is replaced by the file, never written through.
 
     The previous content, if any and ``backup``, is first saved as ``<name>.bak-<UTC timestamp>`` (0600) and only
     the newest ``keep`` backups are kept. On any failure the old file is intact, no temporary file is left, and
@@ -151,7 +148,7 @@ def write_private(path: Path, text: str | bytes, *, backup: bool = True, keep: i
     """
     if keep < 1:
         raise ValueError("keep must be at least 1")
-    target = target_of(path)
+    target = target_of(path) if follow_links else path.absolute()
     private_dir(target.parent)
     data = text.encode("utf-8") if isinstance(text, str) else text
     backup_path: Path | None = None
@@ -159,7 +156,7 @@ def write_private(path: Path, text: str | bytes, *, backup: bool = True, keep: i
         if backup:
             old = _read_bytes(target)
             if old is not None:
-                backup_path = _write_backup(_named(path), old)
+                backup_path = _write_backup(path, old)
         _replace(target, data)
     except OSError as exc:
         if backup_path is not None:
@@ -172,16 +169,46 @@ def write_private(path: Path, text: str | bytes, *, backup: bool = True, keep: i
     return backup_path
 
 
+def read_private(path: Path) -> bytes | None:
+    """The bytes of one of the tool's own private files, None when missing; refused (``StateError``) when it is not
+    a regular file of this user's, or is a symlink (never followed).
+
+    Its mode is repaired to 0600 when it was more open: a file another user could read or write is not private.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise StateError(f"{path} is a symbolic link; the tool's private files never are") from None
+        raise StateError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise StateError(f"{path} is not a regular file")
+        if info.st_uid != os.geteuid():
+            raise StateError(f"{path} belongs to another user (uid {info.st_uid}); it is not used")
+        if info.st_mode & 0o077:
+            os.fchmod(fd, FILE_MODE)
+        chunks: list[bytes] = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def backups(path: Path) -> list[Path]:
     """The backups of ``path``, oldest first (beside ``path`` itself, even when it is a symlink)."""
-    target = _named(path)
-    prefix = target.name + BACKUP_INFIX
+    at = backup_prefix(path)
+    prefix = at.name
     try:
-        names = [entry.name for entry in target.parent.iterdir()]
+        names = [entry.name for entry in at.parent.iterdir()]
     except FileNotFoundError:
         return []
     found = [name for name in names if name.startswith(prefix) and _BACKUP_STAMP.fullmatch(name[len(prefix) :])]
-    return [target.parent / name for name in sorted(found)]
+    return [at.parent / name for name in sorted(found)]
 
 
 def prune_backups(path: Path, keep: int) -> None:
@@ -189,10 +216,6 @@ def prune_backups(path: Path, keep: int) -> None:
     for old in backups(path)[:-keep]:
         with contextlib.suppress(FileNotFoundError):
             old.unlink()
-
-
-def _named(path: Path) -> Path:
-    return path.absolute()  # not resolve(): the link, not its target
 
 
 def _read_bytes(target: Path) -> bytes | None:
@@ -222,11 +245,11 @@ def _write_all(fd: int, data: bytes) -> None:
     os.fsync(fd)
 
 
-def _write_backup(target: Path, data: bytes) -> Path:
+def _write_backup(path: Path, data: bytes) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     for attempt in range(100):
         suffix = stamp if attempt == 0 else f"{stamp}-{attempt}"
-        backup_path = target.with_name(f"{target.name}{BACKUP_INFIX}{suffix}")
+        backup_path = Path(f"{backup_prefix(path)}{suffix}")
         try:
             fd = _create_exclusive(backup_path)
         except FileExistsError:
@@ -241,7 +264,7 @@ def _write_backup(target: Path, data: bytes) -> Path:
                 backup_path.unlink()
             raise
         return backup_path
-    raise OSError(errno.EEXIST, f"no free backup name for {target}")
+    raise OSError(errno.EEXIST, f"no free backup name for {path}")
 
 
 def _replace(target: Path, data: bytes) -> None:

@@ -1,15 +1,25 @@
-"""Running the CLI from tests, with every output recorded for the canary scan."""
+"""Running the tool from tests, with every output recorded for the canary scan.
+
+``invoke`` runs a command in this process through click's ``CliRunner`` (fast; the ``Environment`` seam lets the
+test share a fake clock with the sandbox). ``cli`` starts the real program, for what needs a process of its own:
+a terminal, a signal, concurrency, the real entry point's import of boto3.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-# Every output a test saw from the tool, in this process; tests/canary_plugin.py scans it after each test.
+if TYPE_CHECKING:
+    from bootstrap.clock import Clock
+
+# Every output a test saw from the tool, in this process; tests/support/canary_plugin.py scans it after each test.
 TRANSCRIPT: list[str] = []
 
 BIN = Path(sys.executable).parent
@@ -24,6 +34,36 @@ class Run:
     @property
     def output(self) -> str:
         return self.stdout + self.stderr
+
+
+def invoke(
+    *args: str,
+    input: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    clock: Clock | None = None,
+    prints_secrets: bool = False,
+) -> Run:
+    """Run ``aws-iam-bootstrap ARGS`` in this process (click's CliRunner), as the real entry point would.
+
+    ``env`` adds to (or, with None values, removes from) the environment for the run; ``clock`` replaces the real
+    clock (share it with the sandbox's rules layer to step through TOTP windows without waiting).
+    ``prints_secrets``: as for ``cli``.
+    """
+    from click.testing import CliRunner
+
+    from bootstrap.cli import main
+    from bootstrap.cli.environment import Environment
+
+    runner = CliRunner()
+    with contextlib.chdir(cwd) if cwd is not None else contextlib.nullcontext():
+        environment = Environment(environ=os.environ) if clock is None else Environment(clock, os.environ)
+        result = runner.invoke(main, list(args), input=input, env=env, obj=environment, catch_exceptions=False)
+    stdout, stderr = result.stdout, result.stderr
+    TRANSCRIPT.append(stderr)
+    if not prints_secrets:
+        TRANSCRIPT.append(stdout)
+    return Run(result.exit_code, stdout, stderr)
 
 
 def cli(
@@ -66,14 +106,14 @@ def aws_cli(*args: str, env: Mapping[str, str] | None = None, check: bool = True
         timeout=120,
         check=False,
     )
-    run = Run(proc.returncode, proc.stdout, proc.stderr)
+    done = Run(proc.returncode, proc.stdout, proc.stderr)
     if check and proc.returncode != 0:
         raise AssertionError(f"aws {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
-    return run
+    return done
 
 
 def record(text: str) -> None:
-    """Add output a test obtained another way (pexpect, tmux) to the canary scan."""
+    """Add output a test obtained another way (pexpect, tmux, a file the tool wrote) to the canary scan."""
     TRANSCRIPT.append(text)
 
 
