@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bootstrap import redact
 
@@ -26,3 +26,8 @@ class Credentials:
     @property
     def is_temporary(self) -> bool:
         return self.session_token is not None
+
+    @property
+    def expiration_iso(self) -> str | None:
+        """The expiry as the SDKs write it (``2026-12-01T12:00:00Z``), or None."""
+        return self.expiration.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if self.expiration else None

@@ -33,12 +33,7 @@ def _names(names: tuple[str, ...], shown: int = 10) -> str:
 @options.team_files
 @click.option("--user", help="Your IAM user name (AWS_USER).")
 @click.option("--account-name", help="Your own profile's name (AWS_ACCOUNT_NAME). Default: DEV_AWS_ACCOUNT_NAME.")
-@click.option("--access-key-id", help="Your long-term access key id (AWS_ACCESS_KEY_ID).")
-@click.option(
-    "--secret-access-key-stdin",
-    is_flag=True,
-    help="Read the secret access key from stdin (never give a secret as an argument).",
-)
+@options.access_key("Your long-term access key id (AWS_ACCESS_KEY_ID).", "the secret access key")
 @click.option("--mfa-serial", help="Your MFA device's serial (AWS_MFA_SERIAL).")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override or add a variable (repeatable).")
 @click.option("--prune", is_flag=True, help="Remove profiles the templates no longer produce.")

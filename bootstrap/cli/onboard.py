@@ -63,12 +63,7 @@ def _one_time_key(access_key_id: str | None, secret_stdin: bool, prompter: Promp
 @click.command()
 @options.team_files
 @click.option("--account-name", help="Your own profile's name (NAME). Default: DEV_AWS_ACCOUNT_NAME.")
-@click.option("--access-key-id", help="The one-time access key id your administrator gave you.")
-@click.option(
-    "--secret-access-key-stdin",
-    is_flag=True,
-    help="Read the one-time secret access key from stdin (never give a secret as an argument).",
-)
+@options.access_key("The one-time access key id your administrator gave you.", "the one-time secret access key")
 @_token_code_command
 @_delete_extra_key
 @click.option(

@@ -30,6 +30,21 @@ def team_files(command: F) -> F:
     return const_file(command)
 
 
+def access_key(key_help: str, secret_help: str) -> Callable[[F], F]:
+    """--access-key-id and --secret-access-key-stdin: a key id as a flag, its secret only ever from stdin (a secret
+    on a command line lands in shell history and ``ps``)."""
+
+    def decorate(command: F) -> F:
+        command = click.option(
+            "--secret-access-key-stdin",
+            is_flag=True,
+            help=f"Read {secret_help} from stdin (never give a secret as an argument).",
+        )(command)
+        return click.option("--access-key-id", help=key_help)(command)
+
+    return decorate
+
+
 def token_code_command(help_text: str) -> Callable[[F], F]:
     """--token-code-command (also $AWS_IAM_BOOTSTRAP_TOKEN_CODE_COMMAND): a password manager's otp command."""
     return click.option(

@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +38,8 @@ def process_body(credentials: Credentials) -> dict[str, Any]:
     }
     if credentials.session_token:
         body["SessionToken"] = credentials.session_token
-    if credentials.expiration:
-        body["Expiration"] = credentials.expiration.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if credentials.expiration_iso:
+        body["Expiration"] = credentials.expiration_iso
     return body
 
 

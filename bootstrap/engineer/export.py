@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Mapping
-from datetime import UTC
 
 from bootstrap import limits
 from bootstrap.engineer.resolve import Temporary
@@ -23,9 +22,9 @@ def env_variables(temporary: Temporary) -> dict[str, str]:
     }
     if credentials.session_token:
         variables["AWS_SESSION_TOKEN"] = credentials.session_token
-    if credentials.expiration:
+    if credentials.expiration_iso:
         # botocore's environment provider reads it and refreshes nothing; other tools show it.
-        variables["AWS_CREDENTIAL_EXPIRATION"] = credentials.expiration.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        variables["AWS_CREDENTIAL_EXPIRATION"] = credentials.expiration_iso
     if temporary.region:
         variables["AWS_REGION"] = variables["AWS_DEFAULT_REGION"] = temporary.region
     return variables

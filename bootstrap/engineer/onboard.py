@@ -13,7 +13,6 @@ GetSessionToken), and the progress file (``progress``) records what was about to
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,12 +23,11 @@ from bootstrap.awsfiles import layout
 from bootstrap.clock import Clock, SystemClock
 from bootstrap.credentials import Credentials
 from bootstrap.engineer import mfa, roles
-from bootstrap.engineer.codes import CODE_FLAG, CodeSource, with_codes
+from bootstrap.engineer.codes import CodeSource
 from bootstrap.engineer.progress import OnboardState, Progress
 from bootstrap.engineer.steps import (
     EventSink,
     Links,
-    MfaDeviceCreated,
     RoleChecked,
     Run,
     create_and_write,
@@ -37,7 +35,7 @@ from bootstrap.engineer.steps import (
     valid_session,
     warn_old,
 )
-from bootstrap.errors import AwsError, InputError, NeedsAnswer, StateError
+from bootstrap.errors import AwsError, InputError, StateError
 
 if TYPE_CHECKING:
     from bootstrap.awsfiles.locations import AwsPaths
@@ -48,7 +46,6 @@ if TYPE_CHECKING:
 _KEY_ID = re.compile(r"^[A-Z0-9]{16,128}$")
 
 
-MAX_DEVICE_NAMES = 5  # alice, alice-2, ... when an unenabled device of an earlier run cannot be deleted
 
 
 ONBOARD_STEPS = {
@@ -174,7 +171,16 @@ def onboard(
 
         # 2. Virtual MFA device ------------------------------------------------------------------------------
         with run.step(2):
-            serial = _ensure_mfa(run, options, state, store, key, identity)
+            serial = mfa.enrol(
+                run,
+                state,
+                store,
+                key,
+                identity,
+                qr_png=options.qr_png,
+                show_seed=options.show_seed,
+                dry_run=options.dry_run,
+            )
 
         # 3. MFA session ----------------------------------------------------------------------------------------
         with run.step(3):
@@ -275,99 +281,6 @@ def _changes(change: FileChange) -> str:
         if names
     ]
     return f"{change.path.name}: {'; '.join(parts) if parts else 'unchanged'}"
-
-
-def _device_names(user: str) -> list[str]:
-    """The names this tool gives a user's virtual MFA device: ``user``, then ``user-2``... when that is taken."""
-    return [user] + [f"{user}-{n}" for n in range(2, MAX_DEVICE_NAMES + 1)]
-
-
-def _ensure_mfa(
-    run: Run,
-    options: OnboardOptions,
-    state: OnboardState,
-    store: Progress,
-    key: Credentials,
-    identity: sts.Identity,
-) -> str | None:
-    """The serial of the user's enabled MFA device, enrolling a new virtual device when there is none."""
-    user = identity.user_name
-    enabled = iam.enabled_mfa_devices(key, user)
-    if enabled:
-        serial = enabled[0]
-        state.mfa_serial, state.mfa_enabled = serial, True
-        store.save(state)
-        run.done(2, f"using your enabled MFA device {serial}")
-        return serial
-
-    # Devices created by an earlier run and never enabled. The one whose seed the progress file kept is resumed
-    # (the engineer may already have scanned it); any other is useless without its seed.
-    ours = {arns.mfa_device(identity.account, device_name) for device_name in _device_names(user)}
-    found = [serial for serial in iam.unassigned_virtual_devices(key) if serial in ours]
-    resume = state.mfa_serial if state.pending_seed and not state.mfa_enabled and state.mfa_serial in found else None
-    leftovers = [serial for serial in found if serial != resume]
-    if options.dry_run:
-        for serial in leftovers:
-            run.note(2, f"would delete the never-enabled device {serial} of an earlier run", "dry-run")
-        what = f"resume the device {resume}" if resume else "create a virtual MFA device"
-        run.note(2, f"would {what}, show its QR code and ask for two codes", "dry-run")
-        run.done(2, "dry run: no device")
-        return None
-    for serial in leftovers:
-        try:
-            iam.delete_virtual_device(key, serial)
-            run.note(2, f"deleted {serial}: an earlier run created it and never enabled it")
-        except AwsError as exc:
-            if exc.code not in codes.ACCESS_DENIED:
-                raise
-            run.note(
-                2,
-                f"{serial} was left by an earlier run and never enabled; your policy does not allow deleting it"
-                f" (iam:DeleteVirtualMFADevice): ask an administrator to delete it. Remove its entry from your"
-                " authenticator app too",
-                "warn",
-            )
-
-    if not run.code_source.can_answer:
-        # Asked now rather than after CreateVirtualMFADevice: a device nobody can enable would be left behind.
-        raise NeedsAnswer("two MFA codes to enable your new virtual MFA device", CODE_FLAG)
-    if resume is not None and state.pending_seed is not None:
-        serial, seed = resume, state.pending_seed
-        run.note(2, f"resuming {serial}, created by an earlier run: if you scanned it then, your app has it already")
-    else:
-        serial, seed = _create_device(key, user)
-        # Kept (0600, until the device is enabled) so that a re-run resumes this device instead of leaving it.
-        state.mfa_serial, state.mfa_enabled, state.pending_seed = serial, False, seed
-        store.save(state)
-    uri = mfa.otpauth_uri(seed, user, identity.account)
-    if options.qr_png is not None:
-        mfa.write_qr_png(uri, options.qr_png)
-    qr = mfa.qr_text(uri)
-    run.emit(MfaDeviceCreated(2, serial, uri, qr, seed, options.show_seed, options.qr_png, resume is not None))
-
-    def enable(given: Sequence[str]) -> None:
-        iam.enable_device(key, user, serial, given[0], given[1])
-
-    with_codes(run.code_source, "enable", serial, enable, clock=run.clock, log=run.codes, count=2)
-    state.mfa_enabled, state.pending_seed = True, None
-    store.save(state)
-    run.done(2, f"enabled {serial}")
-    return serial
-
-
-def _create_device(key: Credentials, user: str) -> tuple[str, str]:
-    """CreateVirtualMFADevice named after the user (``user-2``... when an unenabled one holds the name)."""
-    names = _device_names(user)
-    for device_name in names:
-        try:
-            return iam.create_virtual_device(key, device_name)
-        except AwsError as exc:
-            if exc.code not in codes.ALREADY_EXISTS:
-                raise
-    raise StateError(
-        f"virtual MFA devices {', '.join(names)} all exist and none is enabled for {user}: ask an administrator"
-        " to delete them"
-    )
 
 
 def _ensure_own_key(
