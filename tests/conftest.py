@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.support.clock import SHARED_CLOCK_ENV, FileClock
+
 if TYPE_CHECKING:
     from bootstrap.awsfiles.locations import AwsPaths
     from bootstrap.sandbox import Sandbox, SandboxUser
@@ -47,6 +49,11 @@ def aws_env(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no 1 s probe of an instance metadata service
     for name, value in sandbox.environ().items():
         monkeypatch.setenv(name, value)
+    # One clock for the sandbox, the tool run in-process and the code commands it starts: TOTP windows pass
+    # without waiting (tests/support/clock.py).
+    clock = FileClock.start(tmp_path / "clock")
+    monkeypatch.setattr(sandbox.layer, "clock", clock.timestamp)
+    monkeypatch.setenv(SHARED_CLOCK_ENV, str(clock.path))
     return paths
 
 

@@ -46,8 +46,6 @@ if TYPE_CHECKING:
 _KEY_ID = re.compile(r"^[A-Z0-9]{16,128}$")
 
 
-
-
 ONBOARD_STEPS = {
     1: "Who am I",
     2: "Virtual MFA device",

@@ -39,24 +39,29 @@ class Run:
 def invoke(
     *args: str,
     input: str | None = None,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str | None] | None = None,
     cwd: Path | None = None,
     clock: Clock | None = None,
     prints_secrets: bool = False,
 ) -> Run:
     """Run ``aws-iam-bootstrap ARGS`` in this process (click's CliRunner), as the real entry point would.
 
-    ``env`` adds to (or, with None values, removes from) the environment for the run; ``clock`` replaces the real
-    clock (share it with the sandbox's rules layer to step through TOTP windows without waiting).
+    ``env``, when given, is the whole environment of the run (as for ``cli``); ``clock`` replaces the real clock
+    (share it with the sandbox's rules layer to step through TOTP windows without waiting).
     ``prints_secrets``: as for ``cli``.
     """
     from click.testing import CliRunner
 
     from bootstrap.cli import main
     from bootstrap.cli.environment import Environment
+    from tests.support.clock import shared_clock
 
     runner = CliRunner()
+    if env is not None:
+        # CliRunner sets the given names for the run and restores them after; None removes a name.
+        env = {**dict.fromkeys(os.environ), **env}
     with contextlib.chdir(cwd) if cwd is not None else contextlib.nullcontext():
+        clock = clock or shared_clock()
         environment = Environment(environ=os.environ) if clock is None else Environment(clock, os.environ)
         result = runner.invoke(main, list(args), input=input, env=env, obj=environment, catch_exceptions=False)
     stdout, stderr = result.stdout, result.stderr

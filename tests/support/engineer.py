@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pyotp
 
 from bootstrap.credentials import Credentials
+from tests.support.clock import shared_clock
 
 if TYPE_CHECKING:
     from bootstrap.awsfiles.locations import AwsPaths
@@ -32,17 +33,30 @@ NAME = "example-dev"  # AWS_ACCOUNT_NAME, the engineer's own session profile
 _env_numbers = itertools.count(1)
 
 
+def _now() -> float:
+    """The test's shared clock (``support.clock.FileClock``), or the wall clock without one."""
+    clock = shared_clock()
+    return clock.timestamp() if clock is not None else time.time()
+
+
 def pick_code(seed: str, state: Path) -> str:
-    """A code from a window not used before (shared through ``state``), waiting for a fresh window if need be."""
+    """A code from a window not used before (shared through ``state``). When every window the sandbox accepts
+    (the previous, current and next) is used, the shared clock moves to the next window; without one, this
+    waits for it."""
     while True:
         used = set(json.loads(state.read_text())) if state.exists() else set()
-        now = int(time.time()) // 30
+        now = int(_now()) // 30
         # The previous window may close before the request lands: use it last.
         for window in (now, now + 1, now - 1):
             if window not in used:
                 state.write_text(json.dumps(sorted(used | {window})))
                 return str(pyotp.TOTP(seed).at(window * 30))
-        time.sleep(30 - time.time() % 30 + 0.5)
+        wait = 30 - _now() % 30 + 0.5
+        clock = shared_clock()
+        if clock is not None:
+            clock.advance(wait)
+        else:
+            time.sleep(wait)
 
 
 @dataclass
@@ -50,8 +64,8 @@ class Device:
     """A virtual MFA device in the test's hand: each code comes from a 30 s window not used before.
 
     The sandbox (like AWS) accepts the previous, current and next window and refuses a code used before, so a
-    test that needs more codes than there are fresh windows waits for the next one. The used windows are kept in
-    a file, shared with ``command`` (a --token-code-command run by the tool).
+    test that needs more codes than there are fresh windows moves the shared clock to the next one. The used
+    windows are kept in a file, shared with ``command`` (a --token-code-command run by the tool).
     """
 
     serial: str
@@ -71,7 +85,9 @@ class Device:
 
     def command(self, count_file: Path) -> str:
         """A --token-code-command printing a fresh code; each run adds one to ``count_file``."""
-        return shlex.join([sys.executable, str(Path(__file__).resolve()), self.seed, str(self.state), str(count_file)])
+        root = str(Path(__file__).resolve().parents[2])
+        program = f"import sys; sys.path.insert(0, {root!r}); from tests.support.engineer import main; main()"
+        return shlex.join([sys.executable, "-c", program, self.seed, str(self.state), str(count_file)])
 
 
 @dataclass(frozen=True)
@@ -95,7 +111,7 @@ def enable_mfa(sandbox: Sandbox, user: SandboxUser, tmp: Path) -> Device:
         seed = seed.decode()
     state = tmp / f"mfa-{user.name}.json"
     device = Device(created["SerialNumber"], seed, state)
-    now = int(time.time()) // 30
+    now = int(_now()) // 30
     device.mark_used(now - 1, now)
     iam.enable_mfa_device(
         UserName=user.name,
@@ -218,9 +234,9 @@ def write_files(
     write_private(paths.credentials, credentials + credentials_extra)
 
 
-if __name__ == "__main__":
-    # Run by the tool as a --token-code-command: SEED STATE COUNT_FILE.
-    _seed, _state, _count = sys.argv[1:4]
-    _counter = Path(_count)
-    _counter.write_text(str(int(_counter.read_text()) + 1 if _counter.exists() else 1))
-    print(pick_code(_seed, Path(_state)))
+def main() -> None:
+    """Run by the tool as a --token-code-command (``Device.command``): SEED STATE COUNT_FILE."""
+    seed, state, count = sys.argv[1:4]
+    counter = Path(count)
+    counter.write_text(str(int(counter.read_text()) + 1 if counter.exists() else 1))
+    print(pick_code(seed, Path(state)))

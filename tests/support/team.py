@@ -11,7 +11,7 @@ from typing import Any
 import botocore.session
 
 from tests.support import canaries
-from tests.support.cli import Run, cli
+from tests.support.cli import Run, invoke
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "tests" / "fixtures" / "seed001"
@@ -40,7 +40,7 @@ class Workspace:
         """Run ``render`` with no terminal: a secret, when given, arrives on stdin."""
         if secret is not None:
             args = (*args, "--access-key-id", KEY_ID, "--secret-access-key-stdin")
-        return cli("render", *args, input=f"{secret}\n" if secret else "", env=self.env, cwd=cwd or self.repo)
+        return invoke("render", *args, input=f"{secret}\n" if secret else "", env=self.env, cwd=cwd or self.repo)
 
     def profiles(self) -> dict[str, Any]:
         """The profiles exactly as botocore's own session reads them from the written files."""

@@ -21,7 +21,7 @@ from bootstrap.engineer import codes, steps
 from bootstrap.engineer import rotate as rotation
 from bootstrap.errors import NeedsAnswer, StateError
 from bootstrap.prompts import NoPrompter
-from tests.support.cli import aws_cli, cli
+from tests.support.cli import aws_cli, invoke
 from tests.support.clock import FakeClock, sandbox_clock
 from tests.support.onboarding import (
     LONG_TERM,
@@ -197,7 +197,7 @@ def test_cli_without_a_terminal_names_the_flag_before_changing_anything(
     aws_env: AwsPaths, clock: FakeClock, fresh_user: SandboxUser, session: bool
 ) -> None:
     set_up(aws_env, fresh_user, clock, session=session)
-    result = cli("rotate-key", "--profile", NAME)
+    result = invoke("rotate-key", "--profile", NAME)
     assert result.returncode == 5, result.output
     assert "--token-code-command" in result.stderr
     assert iam_keys(fresh_user) == [fresh_user.one_time_key.access_key_id]

@@ -9,8 +9,8 @@ import pytest
 from bootstrap.errors import InputError
 from bootstrap.team.const import Account, Role, load_const, parse_const
 
-FIXTURES = Path(__file__).parent / "fixtures" / "seed001"
-ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "seed001"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_seed_001_const_gives_its_account_and_read_role() -> None:

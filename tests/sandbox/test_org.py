@@ -14,7 +14,7 @@ from bootstrap.sandbox import KINDS, Sandbox
 from bootstrap.team.const import load_const
 from tests.support.cli import TRANSCRIPT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 USERS: dict[str, Any] = json.loads(resources.files("bootstrap.sandbox").joinpath("users.json").read_text())["users"]
 

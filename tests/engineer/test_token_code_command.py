@@ -9,6 +9,7 @@ that cannot be split into words is a clear error (exit 2), as for ``refresh``. O
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ import pytest
 
 from bootstrap.engineer import codes
 from bootstrap.errors import InputError
-from tests.support.cli import cli
+from tests.support.cli import invoke
 from tests.support.clock import FakeClock
 from tests.support.onboarding import set_up
 
@@ -48,15 +49,17 @@ def test_a_hanging_token_code_command_does_not_print_its_arguments(tmp_path: Pat
     assert SEED not in message, f"the MFA seed is in the error: {message.replace(SEED, '<SEED>')}"
 
 
-@pytest.mark.slow
 def test_rotate_key_with_a_hanging_token_code_command_does_not_print_the_mfa_seed(
     aws_env: AwsPaths, fresh_user: SandboxUser, tmp_path: Path
 ) -> None:
-    """Through the CLI: ``rotate-key --token-code-command 'oathtool --totp -b SEED'`` (waits the 60 s timeout)."""
+    """Through the CLI: ``rotate-key --token-code-command 'oathtool --totp -b SEED'``, with the command's time
+    limit (60 s unless $AWS_IAM_BOOTSTRAP_TOKEN_CODE_TIMEOUT says otherwise) set to one second."""
     auth = set_up(aws_env, fresh_user, FakeClock(datetime.now(UTC)), session=False)
     (seed,) = auth.seeds.values()
     command = shlex.join([str(_hanging_oathtool(tmp_path)), "--totp", "-b", seed])
-    run = cli("rotate-key", "--profile", "example-dev", "--token-code-command", command, timeout=180)
+    env = {**os.environ, "AWS_IAM_BOOTSTRAP_TOKEN_CODE_TIMEOUT": "1"}
+    run = invoke("rotate-key", "--profile", "example-dev", "--token-code-command", command, env=env)
+    assert "did not finish within 1 seconds" in run.stderr
     assert run.returncode != 0
     assert "token-code-command" in run.stderr
     assert seed not in run.output, f"the MFA seed is printed: {run.output.replace(seed, '<SEED>')}"
@@ -64,6 +67,6 @@ def test_rotate_key_with_a_hanging_token_code_command_does_not_print_the_mfa_see
 
 def test_an_unbalanced_quote_in_the_token_code_command_is_a_clear_error(aws_env: AwsPaths) -> None:
     """A stray quote is bad input (exit 2) with a clear message, as for ``refresh``, never a traceback."""
-    run = cli("rotate-key", "--token-code-command", "oathtool --totp -b 'JBSWY3DP")
+    run = invoke("rotate-key", "--token-code-command", "oathtool --totp -b 'JBSWY3DP")
     assert "Traceback" not in run.stderr, run.stderr[-400:]
     assert run.returncode == 2

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import Run, aws_cli, cli, record
+from tests.support.cli import Run, aws_cli, invoke, record
 from tests.support.team import KEY_ID, ROOT, SECRET, SEED, SERIAL, Workspace, workspace_from
 
 
@@ -177,7 +177,7 @@ def test_missing_key_without_a_terminal_names_every_flag(example: Workspace) -> 
 
 
 def test_secret_is_never_accepted_as_an_argument(seed: Workspace) -> None:
-    run = cli("render", "--secret-access-key", SECRET, env=seed.env, cwd=seed.repo, input="")
+    run = invoke("render", "--secret-access-key", SECRET, env=seed.env, cwd=seed.repo, input="")
     assert run.returncode == 2
     assert "No such option" in run.stderr
     assert not seed.config.exists()
@@ -345,7 +345,7 @@ def test_name_the_tool_supplies_set_in_const_is_refused(seed: Workspace) -> None
 
 
 def test_malformed_access_key_id_is_refused(seed: Workspace) -> None:
-    run = cli(
+    run = invoke(
         "render",
         "--access-key-id",
         "not a key",

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 
 from configupdater import ConfigUpdater
 from configupdater.section import Section
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bootstrap.awsfiles import botocore_view, scanner
 from bootstrap.awsfiles import merge as merging
 from bootstrap.awsfiles.merge import merge_detailed
 from bootstrap.awsfiles.scanner import Kind, section_key
+from tests.support.depth import examples
 
 NAMES = ("a", "b", "dev", "dev_read", "prod-admin", "x.y")
 KEYS = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
@@ -144,7 +145,7 @@ def view(text: str, kind: Kind) -> dict[str, dict[str, object]]:
     return out
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300))
 @given(data=st.data(), kind=st.sampled_from(["config", "credentials"]), prune=st.booleans())
 def test_merging_never_changes_an_unmanaged_line(data: st.DataObject, kind: Kind, prune: bool) -> None:
     existing, user_sections = data.draw(user_file(kind))
@@ -222,7 +223,7 @@ LINES = st.sampled_from(
 )  # fmt: skip
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500))
 @given(lines=st.lists(LINES, max_size=25), final_newline=st.booleans())
 def test_the_scanner_reads_files_exactly_as_configparser_does(lines: list[str], final_newline: bool) -> None:
     import configparser
@@ -257,7 +258,7 @@ def test_the_scanner_reads_files_exactly_as_configparser_does(lines: list[str], 
     assert list(reference.values()) == [[sec.text] for _, sec in doc.sections]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300))
 @given(
     data=st.data(),
     kind=st.sampled_from(["config", "credentials"]),

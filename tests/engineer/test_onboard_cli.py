@@ -21,7 +21,8 @@ import pyotp
 import pytest
 
 from bootstrap.aws import iam
-from tests.support.cli import BIN, Run, cli, record
+from tests.support.cli import BIN, Run, invoke, record
+from tests.support.clock import sandbox_clock
 from tests.support.onboarding import enabled_devices, file_key, iam_keys, team_dir
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def type_key(child: pexpect.spawn, key: Credentials) -> None:
 
 def onboard_with_key(team: Path, key: Credentials, *args: str, **kwargs: Any) -> Run:
     """``onboard`` without a terminal: the key id as a flag, its secret on stdin."""
-    return cli(
+    return invoke(
         "onboard",
         *args,
         "--access-key-id",
@@ -179,10 +180,10 @@ def test_ctrl_c_at_the_session_code_keeps_the_enabled_device(
 
 
 def test_without_a_terminal_it_names_the_flag_instead_of_hanging(aws_env: AwsPaths, team: Path) -> None:
-    result = cli("onboard", cwd=team)
+    result = invoke("onboard", cwd=team)
     assert result.returncode == 5, result.output
     assert "--access-key-id" in result.stderr
-    result = cli("onboard", "--non-interactive", "--access-key-id", "AKIAEXAMPLEEXAMPLE01", cwd=team)
+    result = invoke("onboard", "--non-interactive", "--access-key-id", "AKIAEXAMPLEEXAMPLE01", cwd=team)
     assert result.returncode == 5, result.output
     assert "--secret-access-key-stdin" in result.stderr
     assert not aws_env.credentials.exists()
@@ -208,22 +209,29 @@ def test_dry_run_through_the_command(aws_env: AwsPaths, team: Path, fresh_user: 
     assert enabled_devices(fresh_user) == set()
 
 
-@pytest.mark.slow
 def test_non_interactive_with_a_code_command(
-    aws_env: AwsPaths, team: Path, fresh_user: SandboxUser, tmp_path: Path
+    sandbox: Sandbox,
+    aws_env: AwsPaths,
+    team: Path,
+    fresh_user: SandboxUser,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The secret on stdin and codes from a command, as from a password manager: the tool runs the command once
-    per code and waits for the next 30 s window in between (real time: up to a minute)."""
+    per code and waits for the next 30 s window in between. The wait is on the fake clock the tool, the sandbox and
+    the stand-in password manager share (it reads the time the clock publishes), so no real time passes."""
     from bootstrap.sandbox import backend
 
+    now_file = tmp_path / "now"
+    clock = sandbox_clock(sandbox, monkeypatch, publish=now_file)
     seed_file = tmp_path / "seed"
     script = tmp_path / "otp.py"
     script.write_text(
         "import pathlib, sys, time, pyotp\n"
-        f"p = pathlib.Path({str(seed_file)!r})\n"
+        f"seed, now = pathlib.Path({str(seed_file)!r}), pathlib.Path({str(now_file)!r})\n"
         "for _ in range(300):\n"
-        "    if p.exists():\n"
-        "        print(pyotp.TOTP(p.read_text().strip()).now()); sys.exit(0)\n"
+        "    if seed.exists():\n"
+        "        print(pyotp.TOTP(seed.read_text().strip()).at(float(now.read_text()))); sys.exit(0)\n"
         "    time.sleep(0.1)\n"
         "sys.exit(1)\n",
         encoding="utf-8",
@@ -238,18 +246,22 @@ def test_non_interactive_with_a_code_command(
             if seed:
                 seed_file.write_text(seed, encoding="utf-8")
                 return
-            time.sleep(0.1)
+            time.sleep(0.05)
 
     app = threading.Thread(target=authenticator_app, daemon=True)
     app.start()
     try:
-        result = onboard_with_key(
-            team,
-            fresh_user.one_time_key,
+        result = invoke(
+            "onboard",
             "--non-interactive",
+            "--access-key-id",
+            fresh_user.one_time_key.access_key_id,
+            "--secret-access-key-stdin",
             "--token-code-command",
             f"{sys.executable} {script}",
-            timeout=180,
+            input=fresh_user.one_time_key.secret_access_key + "\n",
+            cwd=team,
+            clock=clock,
         )
     finally:
         done.set()

@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from tests.support.cli import Run, cli
+from tests.support.cli import Run, invoke
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RED = "F2B0A9"
 
 
@@ -22,7 +22,7 @@ def links(tmp_path: Path, *args: str, cwd: Path) -> Run:
         AWS_CONFIG_FILE=str(home / ".aws" / "config"),
         AWS_SHARED_CREDENTIALS_FILE=str(home / ".aws" / "credentials"),
     )
-    run = cli("console-links", *args, cwd=cwd, env=env)
+    run = invoke("console-links", *args, cwd=cwd, env=env)
     assert not home.exists()
     return run
 

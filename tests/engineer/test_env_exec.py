@@ -15,7 +15,7 @@ import pytest
 from bootstrap.awsfiles import store
 from bootstrap.credentials import Credentials
 from tests.support import engineer as daily_setup
-from tests.support.cli import BIN, cli, record
+from tests.support.cli import BIN, cli, invoke, record
 
 if TYPE_CHECKING:
     from bootstrap.awsfiles.locations import AwsPaths
@@ -33,7 +33,7 @@ def ready(sandbox: Sandbox, aws_env: AwsPaths, user: SandboxUser, tmp_path: Path
     roles = [(ADMIN, dev.role_arn("ADMIN")), ("example-prod_read", prod.role_arn("READ"))]
     roles.append(("example-prod_admin", prod.role_arn("ADMIN")))
     daily_setup.write_files(aws_env, eng, roles)
-    assert cli("refresh", "--token-code", eng.device.code()).returncode == 0
+    assert invoke("refresh", "--token-code", eng.device.code()).returncode == 0
     return eng
 
 
@@ -51,7 +51,7 @@ def test_every_format_parses_back_to_working_role_credentials(
     role = f":assumed-role/{sandbox.accounts['DEV'].roles['ADMIN']}/"
 
     # bash: sourced by a real bash, which then runs the aws CLI with nothing but those variables.
-    bash = cli("env", "--profile", ADMIN, input="", prints_secrets=True)
+    bash = invoke("env", "--profile", ADMIN, input="", prints_secrets=True)
     assert bash.returncode == 0, bash.stderr
     assert bash.stderr == ""  # secrets go to stdout only, and nothing else is said
     script = tmp_path / "creds.sh"
@@ -68,7 +68,7 @@ def test_every_format_parses_back_to_working_role_credentials(
     assert shown.returncode == 0, shown.stderr
     assert role in json.loads(shown.stdout)["Arn"]
 
-    as_json = json.loads(cli("env", "-p", ADMIN, "--format", "json", prints_secrets=True).stdout)
+    as_json = json.loads(invoke("env", "-p", ADMIN, "--format", "json", prints_secrets=True).stdout)
     assert role in who(sandbox, as_json)
     assert as_json["AWS_REGION"] == as_json["AWS_DEFAULT_REGION"] == "eu-west-1"
     expires = datetime.fromisoformat(as_json["AWS_CREDENTIAL_EXPIRATION"].replace("Z", "+00:00"))
@@ -80,7 +80,7 @@ def test_every_format_parses_back_to_working_role_credentials(
         "powershell": r"^\$Env:(\w+) = '((?:[^']|'')*)'$",
     }
     for output_format, pattern in patterns.items():
-        run = cli("env", "-p", ADMIN, "--format", output_format, prints_secrets=True)
+        run = invoke("env", "-p", ADMIN, "--format", output_format, prints_secrets=True)
         assert run.returncode == 0, run.stderr
         lines = run.stdout.splitlines()
         parsed: dict[str, str] = {}
@@ -97,14 +97,14 @@ def test_the_session_profile_gives_its_session_and_duration_is_honoured(
     eng = ready(sandbox, aws_env, fresh_user, tmp_path)
     session = store.load_profiles(aws_env)[eng.name]
 
-    own = json.loads(cli("env", "-p", eng.name, "--format", "json", prints_secrets=True).stdout)
+    own = json.loads(invoke("env", "-p", eng.name, "--format", "json", prints_secrets=True).stdout)
     assert own["AWS_ACCESS_KEY_ID"] == session["aws_access_key_id"]
     assert who(sandbox, own) == fresh_user.arn
 
-    short = json.loads(cli("env", "-p", ADMIN, "--format", "json", "--duration", "900", prints_secrets=True).stdout)
+    short = json.loads(invoke("env", "-p", ADMIN, "--format", "json", "--duration", "900", prints_secrets=True).stdout)
     expires = datetime.fromisoformat(short["AWS_CREDENTIAL_EXPIRATION"].replace("Z", "+00:00"))
     assert expires - datetime.now(UTC) <= timedelta(minutes=15, seconds=30)
-    assert cli("env", "-p", ADMIN, "--duration", "60").returncode == 2
+    assert invoke("env", "-p", ADMIN, "--duration", "60").returncode == 2
 
 
 def test_an_expired_session_is_renewed_with_one_code_and_kept(
@@ -121,18 +121,18 @@ def test_an_expired_session_is_renewed_with_one_code_and_kept(
             "aws_session_token = expiredtokenexpiredtoken\nexpiration = 2020-01-01 00:00:00\n"
         ),
     )
-    without = cli("env", "-p", ADMIN, input="", prints_secrets=True)
+    without = invoke("env", "-p", ADMIN, input="", prints_secrets=True)
     assert without.returncode == 5
     assert without.stdout == ""
     assert "--token-code" in without.stderr
 
-    run = cli("env", "-p", ADMIN, "--format", "json", "--token-code", eng.device.code(), prints_secrets=True)
+    run = invoke("env", "-p", ADMIN, "--format", "json", "--token-code", eng.device.code(), prints_secrets=True)
 
     assert run.returncode == 0, run.stderr
     assert f"assumed-role/{sandbox.accounts['DEV'].roles['ADMIN']}/" in who(sandbox, json.loads(run.stdout))
     # The renewed session was written back, as `refresh` would: the next command needs no code.
     assert "2020-01-01 00:00:00" not in aws_env.credentials.read_text()
-    assert cli("env", "-p", ADMIN, input="", prints_secrets=True).returncode == 0
+    assert invoke("env", "-p", ADMIN, input="", prints_secrets=True).returncode == 0
 
 
 def test_exec_runs_the_command_with_the_role_and_returns_its_exit_code(
@@ -142,6 +142,7 @@ def test_exec_runs_the_command_with_the_role_and_returns_its_exit_code(
     # AWS_PROFILE naming another profile must not win over the credentials exec hands the child.
     env = dict(os.environ, AWS_PROFILE="example-prod_read")
 
+    # A real process: the child writes to the tool's own stdout, which only a separate process lets us read.
     run = cli(
         "exec", "--profile", ADMIN, "--", str(BIN / "aws"), "sts", "get-caller-identity", "--output", "json", env=env
     )
@@ -152,8 +153,8 @@ def test_exec_runs_the_command_with_the_role_and_returns_its_exit_code(
     assert f":assumed-role/{sandbox.accounts['DEV'].roles['ADMIN']}/" in identity["Arn"]
 
     check = "import os, sys; sys.exit(7 if os.environ['AWS_SESSION_TOKEN'] and 'AWS_PROFILE' not in os.environ else 1)"
-    assert cli("exec", "-p", ADMIN, "--", str(BIN / "python"), "-c", check, env=env).returncode == 7
-    missing = cli("exec", "-p", ADMIN, "--", "no-such-command-here")
+    assert invoke("exec", "-p", ADMIN, "--", str(BIN / "python"), "-c", check, env=env).returncode == 7
+    missing = invoke("exec", "-p", ADMIN, "--", "no-such-command-here")
     assert missing.returncode == 2
     assert "command not found: no-such-command-here" in missing.stderr
 
@@ -163,10 +164,10 @@ def test_a_refused_role_prints_nothing_on_stdout_and_says_why(
 ) -> None:
     ready(sandbox, aws_env, fresh_user, tmp_path)
 
-    run = cli("env", "-p", "example-prod_admin", prints_secrets=True)
+    run = invoke("env", "-p", "example-prod_admin", prints_secrets=True)
 
     assert run.returncode == 3
     assert run.stdout == ""
     assert "sts:AssumeRole was refused by AWS (AccessDenied)" in run.stderr
-    assert cli("exec", "-p", "example-prod_admin", "--", "true").returncode == 3
-    assert cli("env", "-p", "nosuchprofile").returncode == 2
+    assert invoke("exec", "-p", "example-prod_admin", "--", "true").returncode == 3
+    assert invoke("env", "-p", "nosuchprofile").returncode == 2

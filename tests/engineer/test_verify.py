@@ -15,7 +15,7 @@ from bootstrap.credentials import Credentials
 from bootstrap.engineer import codes, verify
 from bootstrap.prompts import NoPrompter
 from tests.support import engineer as daily_setup
-from tests.support.cli import BIN, cli
+from tests.support.cli import BIN, invoke
 
 if TYPE_CHECKING:
     from bootstrap.awsfiles.locations import AwsPaths
@@ -60,7 +60,7 @@ def test_alices_profiles_one_code_and_a_reason_for_each_refusal(
     dev, prod = sandbox.accounts["DEV"], sandbox.accounts["PROD"]
     count = tmp_path / "count"
 
-    run = cli("verify", "--output", "json", "--token-code-command", eng.device.command(count), cwd=tmp_path)
+    run = invoke("verify", "--output", "json", "--token-code-command", eng.device.command(count), cwd=tmp_path)
 
     assert run.returncode == 1, run.stderr
     report = json.loads(run.stdout)
@@ -99,10 +99,10 @@ def test_the_table_and_a_valid_session_means_no_code(
     sandbox: Sandbox, aws_env: AwsPaths, fresh_user: SandboxUser, tmp_path: Path
 ) -> None:
     eng = alices_day(sandbox, aws_env, fresh_user, tmp_path)
-    assert cli("refresh", "--token-code", eng.device.code()).returncode == 0
+    assert invoke("refresh", "--token-code", eng.device.code()).returncode == 0
 
     # No flag and no terminal: asking for a code would exit 5; a valid session needs none.
-    run = cli("verify", cwd=tmp_path, input="")
+    run = invoke("verify", cwd=tmp_path, input="")
 
     assert run.returncode == 1, run.stderr
     assert "Error: 7 of 12 profiles failed" in run.stderr
@@ -118,7 +118,7 @@ def test_the_table_and_a_valid_session_means_no_code(
     assert "no MFA code asked" in run.stdout
 
     # Only the profiles asked for; all of them work: exit 0.
-    chosen = cli(
+    chosen = invoke(
         "verify", "--profile", "example-dev_admin", "--profile", "example-prod_r*", "-o", "json", cwd=tmp_path, input=""
     )
     assert chosen.returncode == 0, chosen.stderr
@@ -137,7 +137,7 @@ def test_an_expired_session_is_reported_and_roles_still_checked_with_one_code(
     )
     eng = alices_day(sandbox, aws_env, fresh_user, tmp_path, credentials_extra=expired)
 
-    run = cli("verify", "-o", "json", "--token-code", eng.device.code(), cwd=tmp_path)
+    run = invoke("verify", "-o", "json", "--token-code", eng.device.code(), cwd=tmp_path)
 
     assert run.returncode == 1
     report = json.loads(run.stdout)
@@ -159,7 +159,7 @@ def test_without_const_inc_a_refusal_says_both_possibilities(
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
 
-    run = cli("verify", "-o", "json", "-p", "example-*", "--token-code", eng.device.code(), cwd=elsewhere)
+    run = invoke("verify", "-o", "json", "-p", "example-*", "--token-code", eng.device.code(), cwd=elsewhere)
 
     rows = by_profile(json.loads(run.stdout))
     # AWS answers AccessDenied for a missing role too; without CONST.inc the tool cannot tell which.
@@ -169,11 +169,11 @@ def test_without_const_inc_a_refusal_says_both_possibilities(
 
 def test_bad_input_exits_2(aws_env: AwsPaths, tmp_path: Path) -> None:
     aws_env.config.write_text("[profile a]\nregion = eu-west-1\n")
-    nothing = cli("verify", "--profile", "nomatch*", cwd=tmp_path)
+    nothing = invoke("verify", "--profile", "nomatch*", cwd=tmp_path)
     assert nothing.returncode == 2
     assert "no profile matches 'nomatch*'" in nothing.stderr
-    assert cli("verify", "--output", "yaml", cwd=tmp_path).returncode == 2
-    missing = cli("verify", "--const-file", str(tmp_path / "nope.inc"), cwd=tmp_path)
+    assert invoke("verify", "--output", "yaml", cwd=tmp_path).returncode == 2
+    missing = invoke("verify", "--const-file", str(tmp_path / "nope.inc"), cwd=tmp_path)
     assert missing.returncode == 2
 
 
@@ -214,7 +214,7 @@ def test_a_long_term_key_older_than_90_days_gets_a_warning(
 ) -> None:
     eng = alices_day(sandbox, aws_env, fresh_user, tmp_path)
     # IAM lists keys only to an MFA session (the ManageOwnUser policy): verify uses today's, asking nothing.
-    assert cli("refresh", "--token-code", eng.device.code()).returncode == 0
+    assert invoke("refresh", "--token-code", eng.device.code()).returncode == 0
 
     class In100Days:
         def now(self) -> datetime:

@@ -22,7 +22,7 @@ from bootstrap.credentials import Credentials
 from bootstrap.engineer import codes, onboard, steps
 from bootstrap.errors import AwsError, CheckFailed, InputError, NeedsAnswer, StateError
 from bootstrap.prompts import NoPrompter
-from tests.support.cli import aws_cli, cli
+from tests.support.cli import aws_cli, invoke
 from tests.support.clock import FakeClock, sandbox_clock
 from tests.support.onboarding import (
     NAME,
@@ -109,7 +109,7 @@ def test_onboard_takes_a_one_time_key_to_working_profiles(
     assert ":assumed-role/infra-AdminR-" in answer["Arn"]
     # Tomorrow morning: `refresh` (the next code) renews the session from the key onboard left.
     assert result.mfa_serial is not None
-    renewed = cli("refresh", "--force", "--token-code", auth.code(result.mfa_serial))
+    renewed = invoke("refresh", "--force", "--token-code", auth.code(result.mfa_serial))
     assert renewed.returncode == 0, renewed.output
     # The progress file is private and holds no secret.
     state_file = locations.tool_dir(aws_env) / f"onboard-{NAME}.json"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support.cli import cli
+from tests.support.cli import invoke
 
 if TYPE_CHECKING:
     from bootstrap.awsfiles.locations import AwsPaths
@@ -25,7 +25,7 @@ def test_verify_reports_a_failing_credential_process_as_a_failed_profile(aws_env
     )
     aws_env.config.chmod(0o600)
     aws_env.credentials.write_text("", encoding="utf-8")
-    run = cli("verify")
+    run = invoke("verify")
     assert "Traceback" not in run.stderr, run.stderr[-600:]
     assert run.returncode == 1
     assert "tool" in run.stdout

@@ -14,7 +14,7 @@ import pytest
 
 from bootstrap.awsfiles import store
 from tests.support import engineer as daily_setup
-from tests.support.cli import BIN, aws_cli, cli
+from tests.support.cli import BIN, aws_cli, invoke
 
 if TYPE_CHECKING:
     from bootstrap.awsfiles.locations import AwsPaths
@@ -31,7 +31,7 @@ def test_one_code_then_twelve_role_profiles_in_three_accounts_work(
     daily_setup.write_files(aws_env, eng, roles)
     long_term_before = aws_env.credentials.read_text()
 
-    run = cli("refresh", "--profile", eng.name, "--token-code", eng.device.code())
+    run = invoke("refresh", "--profile", eng.name, "--token-code", eng.device.code())
 
     assert run.returncode == 0, run.output
     assert f"Session [{eng.name}] renewed" in run.stdout
@@ -63,22 +63,22 @@ def test_a_valid_session_is_kept_without_asking_and_force_asks(
 ) -> None:
     eng = daily_setup.engineer(sandbox, fresh_user, tmp_path)
     daily_setup.write_files(aws_env, eng, [])
-    assert cli("refresh", "--token-code", eng.device.code()).returncode == 0
+    assert invoke("refresh", "--token-code", eng.device.code()).returncode == 0
     written = aws_env.credentials.read_text()
 
     # No flag and no terminal: had it wanted a code it would have failed naming the flag (exit 5).
-    kept = cli("refresh", input="")
+    kept = invoke("refresh", input="")
     assert kept.returncode == 0, kept.output
     assert "still valid" in kept.stdout
     assert "no code asked" in kept.stdout
     assert aws_env.credentials.read_text() == written
 
     # More than the session's remaining life as --min-ttl: it asks.
-    asks = cli("refresh", "--min-ttl", str(13 * 60), input="")
+    asks = invoke("refresh", "--min-ttl", str(13 * 60), input="")
     assert asks.returncode == 5
     assert "--token-code" in asks.stderr
 
-    forced = cli("refresh", "--force", input="")
+    forced = invoke("refresh", "--force", input="")
     assert forced.returncode == 5
     assert "--token-code" in forced.stderr
     assert aws_env.credentials.read_text() == written
@@ -109,7 +109,7 @@ def test_switching_from_aws_mfa_needs_no_edit_and_aws_mfa_reads_what_we_write(
         f"[profile dev-read]\nrole_arn = {dev_read.role_arn('READ')}\nsource_profile = default\nregion = eu-west-1\n"
     )
 
-    run = cli("refresh", "--token-code", eng.device.code())
+    run = invoke("refresh", "--token-code", eng.device.code())
 
     assert run.returncode == 0, run.output
     assert "Session [default] renewed" in run.stdout
@@ -139,14 +139,14 @@ def test_code_from_a_command_run_without_a_shell(
     daily_setup.write_files(aws_env, eng, [])
     count = tmp_path / "count"
 
-    run = cli("refresh", "--token-code-command", eng.device.command(count))
+    run = invoke("refresh", "--token-code-command", eng.device.command(count))
 
     assert run.returncode == 0, run.output
     assert count.read_text() == "1"
     assert store.load_profiles(aws_env)[eng.name]["aws_session_token"]
 
     # A failing command is bad input, reported with its status only (its stderr may hold anything).
-    failing = cli("refresh", "--force", "--token-code-command", f"{BIN / 'python'} -c 'import sys; sys.exit(3)'")
+    failing = invoke("refresh", "--force", "--token-code-command", f"{BIN / 'python'} -c 'import sys; sys.exit(3)'")
     assert failing.returncode == 2
     assert "exited with status 3" in failing.stderr
 
@@ -157,22 +157,22 @@ def test_bad_input_is_refused_before_any_call(aws_env: AwsPaths, tmp_path: Path)
         "[a-long-term]\naws_access_key_id = AKIAEXAMPLEEXAMPLE01\naws_secret_access_key = x\n"
         "[b-long-term]\naws_access_key_id = AKIAEXAMPLEEXAMPLE02\naws_secret_access_key = y\n"
     )
-    several = cli("refresh", "--token-code", "123456")
+    several = invoke("refresh", "--token-code", "123456")
     assert several.returncode == 2
     assert "several long-term profiles (a-long-term, b-long-term)" in several.stderr
 
-    no_device = cli("refresh", "--profile", "a", "--token-code", "123456")
+    no_device = invoke("refresh", "--profile", "a", "--token-code", "123456")
     assert no_device.returncode == 2
     assert "mfa_serial" in no_device.stderr
 
-    assert cli("refresh", "--profile", "a", "--duration", "100").returncode == 2
-    assert cli("refresh", "--profile", "a", "--token-code", "12345x").returncode == 2
+    assert invoke("refresh", "--profile", "a", "--duration", "100").returncode == 2
+    assert invoke("refresh", "--profile", "a", "--token-code", "12345x").returncode == 2
     aws_env.config.write_text("[profile a-long-term]\nmfa_serial = arn:aws:iam::210987654321:mfa/a\n")
     for command in ("'unbalanced", "/dev/null", "no-such-otp-tool"):
-        refused = cli("refresh", "--profile", "a", "--token-code-command", command)
+        refused = invoke("refresh", "--profile", "a", "--token-code-command", command)
         assert refused.returncode == 2, command
         assert "--token-code-command" in refused.stderr
-    missing = cli("refresh", "--profile", "nobody", "--token-code", "123456")
+    missing = invoke("refresh", "--profile", "nobody", "--token-code", "123456")
     assert missing.returncode == 2
     assert "[nobody-long-term]" in missing.stderr
 
@@ -188,7 +188,7 @@ def test_the_profile_comes_from_aws_profile_even_when_it_names_a_role(
     )
     env = dict(os.environ, AWS_PROFILE="example-dev_admin")
 
-    run = cli("refresh", "--token-code", eng.device.code(), env=env)
+    run = invoke("refresh", "--token-code", eng.device.code(), env=env)
 
     assert run.returncode == 0, run.output
     assert f"Session [{eng.name}] renewed" in run.stdout
@@ -215,7 +215,7 @@ def test_a_wrong_code_is_refused_and_nothing_is_written(
     before = aws_env.credentials.read_text()
     wrong = f"{(int(eng.device.totp.now()) + 1) % 1_000_000:06d}"
 
-    run = cli("refresh", "--token-code", wrong)
+    run = invoke("refresh", "--token-code", wrong)
 
     assert run.returncode == 3
     assert "sts:GetSessionToken was refused by AWS (AccessDenied)" in run.stderr

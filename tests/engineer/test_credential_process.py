@@ -16,7 +16,7 @@ import pytest
 
 from bootstrap.credentials import Credentials
 from tests.support import engineer as daily_setup
-from tests.support.cli import BIN, aws_cli, cli, record
+from tests.support.cli import BIN, aws_cli, invoke, record
 
 if TYPE_CHECKING:
     from bootstrap.awsfiles.locations import AwsPaths
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.slow
 
-FIXTURES = Path(__file__).parent / "fixtures" / "credential_process"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "credential_process"
 CACHE = Path(".aws") / "aws-iam-bootstrap" / "cache"
 
 
@@ -36,7 +36,7 @@ def render_credential_process_layout(
     accounts = [a for a in sandbox.accounts.values() if any(arn.split(":")[4] == a.id for _, arn in roles)]
     const = tmp_path / "CONST.inc"
     const.write_text(daily_setup.const_inc(sandbox, accounts))
-    run = cli(
+    run = invoke(
         "render",
         "--const-file",
         str(const),
@@ -89,7 +89,7 @@ def test_botocore_and_the_aws_cli_get_twelve_roles_in_three_accounts_with_one_co
 
     assert count.read_text() == "1"
     # verify checks the same layout through the same cache: every role works, and no new code.
-    checked = cli("verify", "--profile", "*_*", "-o", "json", cwd=tmp_path)
+    checked = invoke("verify", "--profile", "*_*", "-o", "json", cwd=tmp_path)
     report = json.loads(checked.stdout)
     assert checked.returncode == 0, checked.stdout
     assert report["checked"] == 12
@@ -110,7 +110,7 @@ def test_the_json_is_what_the_sdks_expect_and_only_on_stdout(
     daily_setup.write_files(aws_env, eng, [])
     count = tmp_path / "count"
 
-    run = cli(
+    run = invoke(
         "credential-process",
         "--profile",
         eng.name,
@@ -130,7 +130,7 @@ def test_the_json_is_what_the_sdks_expect_and_only_on_stdout(
     assert who["Arn"] == fresh_user.arn
 
     # The cached session is served again (no code: the command would have counted), whichever name is given.
-    again = cli(
+    again = invoke(
         "credential-process",
         "--profile",
         eng.long_term,
@@ -171,10 +171,10 @@ def test_a_session_too_old_is_renewed_with_a_new_code(
     daily_setup.write_files(aws_env, eng, [])
     count = tmp_path / "count"
     base = ["credential-process", "--profile", eng.name, "--token-code-command", eng.device.command(count)]
-    first = json.loads(cli(*base, prints_secrets=True).stdout)
+    first = json.loads(invoke(*base, prints_secrets=True).stdout)
 
     # Asking for more life than the cached session has left (13 h of a 12 h session) renews it.
-    renewed = cli(*base, "--min-ttl", str(13 * 60), prints_secrets=True)
+    renewed = invoke(*base, "--min-ttl", str(13 * 60), prints_secrets=True)
 
     assert renewed.returncode == 0, renewed.stderr
     assert json.loads(renewed.stdout)["AccessKeyId"] != first["AccessKeyId"]
