@@ -1,4 +1,4 @@
-"""`--help` and the file-writing core never import boto3 (DESIGN: `--help` and `render` must stay fast)."""
+"""`--help`, the CLI modules and the file-writing core never import boto3 (`--help` and `render` must stay fast)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""``aws-iam-bootstrap render`` through the real CLI: seed 001 and the example files become AWS files that botocore
-and the real ``aws`` CLI read as meant; bad input is refused with a clear message and nothing written."""
+"""``aws-iam-bootstrap render`` through the CLI: the original README's example files (tests/fixtures/seed001) and
+the project's example files become AWS files that botocore and the real ``aws`` CLI read as meant; bad input is
+refused with a clear message and nothing written."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ aws_secret_access_key = {SECRET}
 """
 
 
-# --- seed 001 ------------------------------------------------------------------------------------------------------
+# --- the original README's example (tests/fixtures/seed001) --------------------------------------------------
 
 
 def test_seed_001_renders_exactly_as_its_authors_meant(seed: Workspace) -> None:
