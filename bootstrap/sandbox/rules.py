@@ -71,7 +71,7 @@ from botocore.credentials import Credentials as BotoCredentials
 
 from bootstrap import redact
 from bootstrap.sandbox import backend
-from bootstrap.sandbox.policy import Decision, evaluate
+from bootstrap.policy.evaluate import Decision, Principal, evaluate
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
@@ -490,7 +490,7 @@ class RulesLayer:
         action = "sts:AssumeRole"
         if role is None:
             raise _denied(caller, action, role_arn, None)
-        principal = (caller.arn, caller.account_id)
+        principal = Principal(caller.arn, caller.account_id)
         trust = evaluate([backend.trust_policy(role)], action, role_arn, context, principal=principal)
         identity = evaluate(self._policies(caller), action, role_arn, context)
         same_account = role_account == caller.account_id

@@ -1,4 +1,4 @@
-"""The sandbox's policy evaluator on the documents it ships, and on what it does not support (fails closed)."""
+"""The policy evaluator on the documents the tool ships, and on what it does not support (fails closed)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from bootstrap.sandbox import policy_document, trust_document
-from bootstrap.sandbox.policy import Decision, evaluate
+from bootstrap.policy.evaluate import Decision, Principal, evaluate
 
 ALICE = {"aws:username": "alice", "aws:PrincipalArn": "arn:aws:iam::210987654321:user/alice"}
 WITH_MFA = {**ALICE, "aws:MultiFactorAuthPresent": "true", "aws:MultiFactorAuthAge": "60"}
@@ -40,7 +40,7 @@ def test_trust_names_users_and_requires_recent_mfa() -> None:
     role = "arn:aws:iam::345678901234:role/infra-AdminR-1R5T9WQ3Z8XA"
 
     def trust(context: dict[str, str], who: str = OWN) -> Decision:
-        return evaluate([doc], "sts:AssumeRole", role, context, principal=(who, "210987654321"))
+        return evaluate([doc], "sts:AssumeRole", role, context, principal=Principal(who, "210987654321"))
 
     assert trust(WITH_MFA) is Decision.ALLOW
     assert trust(WITH_MFA, BOBS) is Decision.NONE
@@ -52,9 +52,9 @@ def test_trust_names_users_and_requires_recent_mfa() -> None:
 def test_account_root_names_every_principal_of_the_account() -> None:
     doc = trust_document(["arn:aws:iam::210987654321:root"])
     for who in (OWN, "arn:aws:sts::210987654321:assumed-role/R/s"):
-        decision = evaluate([doc], "sts:AssumeRole", "r", WITH_MFA, principal=(who, "210987654321"))
+        decision = evaluate([doc], "sts:AssumeRole", "r", WITH_MFA, principal=Principal(who, "210987654321"))
         assert decision is Decision.ALLOW
-    other = evaluate([doc], "sts:AssumeRole", "r", WITH_MFA, principal=("arn:aws:iam::1:user/x", "1"))
+    other = evaluate([doc], "sts:AssumeRole", "r", WITH_MFA, principal=Principal("arn:aws:iam::1:user/x", "1"))
     assert other is Decision.NONE
 
 
@@ -67,7 +67,7 @@ def test_unsupported_condition_operators_fail_closed() -> None:
                     "Effect": effect,
                     "Action": "iam:GetUser",
                     "Resource": "*",
-                    "Condition": {"ForAnyValue:StringEquals": {"aws:username": "alice"}},
+                    "Condition": {"StringMatchesRegex": {"aws:username": "alice"}},
                 }
             ],
         }
