@@ -100,6 +100,10 @@ SESSION_MIN, SESSION_MAX, SESSION_DEFAULT = 900, 129600, 43200
 ROLE_DEFAULT, CHAINED_MAX = 3600, 3600
 WINDOW = 30
 _CORS = ("access-control-",)
+_PRESIGNED = re.compile(r"(^|&)(X-Amz-Signature|X-Amz-Credential|Signature|AWSAccessKeyId)=", re.IGNORECASE)
+# An unsigned request names no service; moto sends it to S3. These query APIs are told by their Version, so an
+# unsigned IAM or STS call is refused as those services refuse it.
+_UNSIGNED_VERSIONS = {"2010-05-08": "iam", "2011-06-15": "sts"}
 _ERROR_CODE = re.compile(rb"<Code>([^<]{1,100})</Code>|\"__type\"\s*:\s*\"(?:[^\"#]*#)?([^\"]{1,100})\"")
 
 
@@ -224,10 +228,22 @@ class RulesLayer:
         body = self._body(environ)
         protocol = Protocol("query")
         try:
-            backend_app = self.app.get_application(environ)
+            auth = environ.get("HTTP_AUTHORIZATION")
+            # parsed before moto routes the request: moto reads the service from this header leniently
+            scope = signing.parse(auth) if auth else None
+            try:
+                backend_app = self.app.get_application(environ)
+            except Exception:  # moto's routing raises on what it cannot parse: refused, not a 500
+                raise Refusal("sandbox", "The aws-iam-bootstrap sandbox cannot tell the service of this.") from None
             event.service = botocore_name(str(getattr(backend_app, "service", "")))
+            if scope is None:
+                event.service = _UNSIGNED_VERSIONS.get(_version(body), event.service)
             protocol = error_protocol(event.service)
-            return self._authenticated(environ, body, backend_app, event)
+            if scope is None:
+                if _PRESIGNED.search(str(environ.get("QUERY_STRING", ""))):
+                    raise Refusal("sandbox", "The aws-iam-bootstrap sandbox does not accept presigned URLs.")
+                raise Refusal("missing-auth")
+            return self._authenticated(environ, body, scope, backend_app, event)
         except Refusal as refused:
             event.refused = True
             code, _, message = refused.for_family(protocol.family)
@@ -248,13 +264,9 @@ class RulesLayer:
         environ["wsgi.input"] = io.BytesIO(data)
         return data
 
-    def _authenticated(self, environ: Environ, body: bytes, backend_app: Any, event: _Event) -> Response:
-        auth = environ.get("HTTP_AUTHORIZATION")
-        if not auth:
-            if "X-Amz-Signature" in str(environ.get("QUERY_STRING", "")):
-                raise Refusal("sandbox", "The aws-iam-bootstrap sandbox does not accept presigned URLs.")
-            raise Refusal("missing-auth")
-        scope = signing.parse(auth)
+    def _authenticated(
+        self, environ: Environ, body: bytes, scope: signing.Scope, backend_app: Any, event: _Event
+    ) -> Response:
         event.key_id, event.region = scope.key_id, scope.region
         model = service_model(event.service)
         if model is None:
@@ -509,6 +521,11 @@ class RulesLayer:
             f'<ChangePasswordResponse xmlns="{NAMESPACES["iam"]}"><ResponseMetadata><RequestId>{rid}</RequestId>'
             "</ResponseMetadata></ChangePasswordResponse>"
         )
+
+
+def _version(body: bytes) -> str:
+    match = re.search(rb"(?:^|&)Version=([0-9-]{10})(?:&|$)", body[:4096])
+    return match.group(1).decode() if match else ""
 
 
 def _duration(raw: str, low: int, high: int) -> int:
