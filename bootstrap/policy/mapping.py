@@ -286,7 +286,14 @@ def _unnamed(
     values = {**fixed, **filled}
     for variable in rtype.variables:
         if variable not in values and (rtype.service, variable) in _UNNAMED:
-            if variable == "Id" and rtype.service == "cloudformation" and call.lookup and "StackName" in filled:
+            existing = call.operation != "CreateStack"  # a new stack is authorised as stack/NAME/*, whatever exists
+            if (
+                variable == "Id"
+                and rtype.service == "cloudformation"
+                and call.lookup
+                and existing
+                and "StackName" in filled
+            ):
                 found = call.lookup("cloudformation:stack", filled["StackName"])
                 if found:
                     return [found]
