@@ -81,3 +81,88 @@ def test_role_permission_documents() -> None:
     assert evaluate([read], "iam:ListRoles", "*", {}) is Decision.ALLOW
     assert evaluate([read], "iam:CreateUser", "arn:aws:iam::1:user/x", {}) is Decision.NONE
     assert evaluate([admin], "iam:CreateUser", "arn:aws:iam::1:user/x", {}) is Decision.ALLOW
+
+
+# --- the rest of the policy language ------------------------------------------------------------------------------
+
+
+def _allow(condition: dict[str, Any], action: str = "s3:GetObject") -> dict[str, Any]:
+    return {"Statement": [{"Effect": "Allow", "Action": action, "Resource": "*", "Condition": condition}]}
+
+
+@pytest.mark.parametrize(
+    ("condition", "context", "expected"),
+    [
+        ({"ForAnyValue:StringEquals": {"aws:TagKeys": ["team", "env"]}}, {"aws:TagKeys": ["env", "x"]}, True),
+        ({"ForAnyValue:StringEquals": {"aws:TagKeys": ["team"]}}, {"aws:TagKeys": ["env"]}, False),
+        ({"ForAnyValue:StringEquals": {"aws:TagKeys": ["team"]}}, {}, False),
+        ({"ForAllValues:StringEquals": {"aws:TagKeys": ["team", "env"]}}, {"aws:TagKeys": ["env", "team"]}, True),
+        ({"ForAllValues:StringEquals": {"aws:TagKeys": ["team"]}}, {"aws:TagKeys": ["env", "team"]}, False),
+        ({"ForAllValues:StringEquals": {"aws:TagKeys": ["team"]}}, {}, True),  # vacuously, as AWS documents
+        ({"ForAllValues:StringNotEquals": {"aws:TagKeys": ["secret"]}}, {"aws:TagKeys": ["a", "b"]}, True),
+        ({"ForAnyValue:StringLike": {"aws:TagKeys": ["te*"]}}, {"aws:TagKeys": ["team"]}, True),
+        ({"StringEquals": {"aws:TagKeys": "team"}}, {"aws:TagKeys": ["team"]}, False),  # single op, multi key
+        (
+            {"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}},
+            {"aws:CurrentTime": "2026-06-01T00:00:00Z"},
+            True,
+        ),
+        (
+            {"DateGreaterThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}},
+            {"aws:CurrentTime": "2026-06-01T00:00:00Z"},
+            False,
+        ),
+        ({"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}, {"aws:SourceIp": "127.0.0.1"}, True),
+        ({"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}, {"aws:SourceIp": "127.0.0.1"}, True),
+        ({"NumericLessThanEquals": {"aws:MultiFactorAuthAge": "3600"}}, {"aws:MultiFactorAuthAge": "60"}, True),
+        ({"BoolIfExists": {"aws:MultiFactorAuthPresent": "true"}}, {}, True),
+        ({"Null": {"aws:TokenIssueTime": "true"}}, {}, True),
+        ({"StringEquals": {"AWS:UserName": "alice"}}, {"aws:username": "alice"}, True),  # keys are case-insensitive
+        ({"StringEquals": {"s3:prefix": "${aws:username}/"}}, {"s3:prefix": "alice/", "aws:username": "alice"}, True),
+        ({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:user/a*"}}, {"aws:PrincipalArn": OWN}, True),
+        ({"BinaryEquals": {"k": "YWJj"}}, {"k": "YWJj"}, True),
+    ],
+)
+def test_condition_operators(condition: dict[str, Any], context: dict[str, Any], expected: bool) -> None:
+    decision = evaluate([_allow(condition)], "s3:GetObject", "arn:aws:s3:::b/k", context)
+    assert (decision is Decision.ALLOW) is expected
+
+
+def test_service_principals_in_a_trust_policy() -> None:
+    trust = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": ["lambda.amazonaws.com", "ecs-tasks.amazonaws.com"]},
+                "Action": "sts:AssumeRole",
+            }
+        ]
+    }
+    role = "arn:aws:iam::1:role/r"
+    assert (
+        evaluate([trust], "sts:AssumeRole", role, {}, principal=Principal(service="lambda.amazonaws.com"))
+        is Decision.ALLOW
+    )
+    assert (
+        evaluate([trust], "sts:AssumeRole", role, {}, principal=Principal(service="ec2.amazonaws.com")) is Decision.NONE
+    )
+    assert evaluate([trust], "sts:AssumeRole", role, {}, principal=Principal(OWN, "210987654321")) is Decision.NONE
+
+
+def test_not_action_not_resource_and_resource_wildcards() -> None:
+    doc = {
+        "Statement": [
+            {"Effect": "Allow", "NotAction": "iam:*", "NotResource": "arn:aws:s3:::secret*"},
+            {"Effect": "Deny", "Action": "s3:Delete*", "Resource": "arn:aws:s3:::keep/*"},
+        ]
+    }
+    assert evaluate([doc], "s3:GetObject", "arn:aws:s3:::public/k", {}) is Decision.ALLOW
+    assert evaluate([doc], "s3:GetObject", "arn:aws:s3:::secret-bucket/k", {}) is Decision.NONE
+    assert evaluate([doc], "iam:GetUser", "*", {}) is Decision.NONE
+    assert evaluate([doc], "s3:DeleteObject", "arn:aws:s3:::keep/k", {}) is Decision.DENY
+    # a value substituted into a resource is never a wildcard
+    own = {
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::home/${aws:username}/*"}]
+    }
+    assert evaluate([own], "s3:GetObject", "arn:aws:s3:::home/bob/k", {"aws:username": "*"}) is Decision.NONE
+    assert evaluate([own], "s3:GetObject", "arn:aws:s3:::home/*/k", {"aws:username": "*"}) is Decision.ALLOW

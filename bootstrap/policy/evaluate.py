@@ -375,7 +375,18 @@ class PolicySet:
     def evaluate(
         self, action: str, resource: str, context: Context | None = None, *, principal: Principal | None = None
     ) -> Decision:
+        return self.evaluate_many([(action, resource)], context, principal=principal)[0]
+
+    def evaluate_many(
+        self, requests: Iterable[tuple[str, str]], context: Context | None = None, *, principal: Principal | None = None
+    ) -> list[Decision]:
+        """``evaluate`` for many (action, resource) pairs in one context (a sweep over every action)."""
         lowered = {key.lower(): value for key, value in (context or {}).items()}
+        return [self._decide(action, resource, lowered, principal) for action, resource in requests]
+
+    def _decide(
+        self, action: str, resource: str, lowered: Mapping[str, ContextValue], principal: Principal | None
+    ) -> Decision:
         for statement in self._denies:
             if statement.applies(action, resource, lowered, principal):
                 return Decision.DENY
