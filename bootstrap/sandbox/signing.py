@@ -96,7 +96,7 @@ def verify(environ: dict[str, Any], body: bytes, scope: Scope, secret: str) -> N
         if value is None:
             raise Refusal("bad-signature")
         headers[name] = value
-    path = environ.get("RAW_URI") or environ.get("PATH_INFO") or "/"
+    path = _request_uri(environ)
     request = AWSRequest(method=environ["REQUEST_METHOD"], url=path, data=body, headers=headers)
     request.context["timestamp"] = headers.get("x-amz-date", environ.get("HTTP_X_AMZ_DATE", ""))
     credentials = BotoCredentials(scope.key_id, secret)
@@ -110,6 +110,17 @@ def verify(environ: dict[str, Any], body: bytes, scope: Scope, secret: str) -> N
     expected = signer.signature(signer.string_to_sign(request, canonical), request)
     if not hmac.compare_digest(expected.encode(), scope.signature.encode()):
         raise Refusal("bad-signature")
+
+
+def _request_uri(environ: dict[str, Any]) -> str:
+    """The request target as sent: werkzeug's server keeps it in ``RAW_URI`` (its test environ without the query);
+    otherwise the path re-quoted."""
+    from urllib.parse import quote
+
+    raw = environ.get("RAW_URI")
+    path = str(raw) if raw else quote(str(environ.get("PATH_INFO") or "/"), safe="/~")
+    query = str(environ.get("QUERY_STRING", ""))
+    return f"{path}?{query}" if query and "?" not in path else path
 
 
 class _S3Signer(S3SigV4Auth):
