@@ -204,6 +204,7 @@ class RulesLayer:
         self.sessions = Sessions(lambda: self.clock())
         self._lock = threading.Lock()
         self._used: dict[str, set[int]] = {}  # serial -> TOTP windows already used
+        self._hosts: dict[str, str] = {}  # host moto inferred -> its backend
 
     # --- WSGI ----------------------------------------------------------------------------------------------------
 
@@ -232,7 +233,7 @@ class RulesLayer:
             # parsed before moto routes the request: moto reads the service from this header leniently
             scope = signing.parse(auth) if auth else None
             try:
-                backend_app = self.app.get_application(environ)
+                backend_app = self._route(environ)
             except Exception:  # moto's routing raises on what it cannot parse: refused, not a 500
                 raise Refusal("sandbox", "The aws-iam-bootstrap sandbox cannot tell the service of this.") from None
             event.service = botocore_name(str(getattr(backend_app, "service", "")))
@@ -249,6 +250,23 @@ class RulesLayer:
             code, _, message = refused.for_family(protocol.family)
             event.error_code, event.error_message = code, message
             return render(protocol, refused, head=environ.get("REQUEST_METHOD") == "HEAD")
+
+    def _route(self, environ: Environ) -> Any:
+        """The backend app moto's dispatcher picks for this request, decided by moto's own code. Only the last step
+        (which backend's URL pattern matches the host moto inferred, a pure function that lists moto's modules on
+        disk for every request) is remembered per host."""
+        host = self.app.infer_service_region_host(environ, str(environ.get("PATH_INFO", "")))
+        if host is None:
+            return self.app.get_application(environ)
+        backend_name = self._hosts.get(host)
+        if backend_name is None:
+            with self.app.lock:
+                backend_name = self.app.get_backend_for_host(host)
+            if not backend_name:
+                return self.app.get_application(environ)
+            self._hosts[host] = backend_name
+        found = self.app.app_instances.get(backend_name)
+        return found if found is not None else self.app.get_application(environ)
 
     def _plain(self, event: _Event, status: str, text: str) -> Response:
         event.refused = True
