@@ -5,6 +5,9 @@ Only the ``sandbox`` and ``demo`` commands and the tests import this package (it
 The server runs in a thread of this process; its state is moto's process-wide state, so one sandbox runs per
 process at a time (a second ``start_sandbox`` while one runs is a ``StateError``).
 
+Every request to any service is authenticated and authorised by the layer (``rules.py`` says what is enforced);
+``start_sandbox(journal=PATH)`` journals each one as a CloudTrail-shaped JSON line (``journal.py``).
+
 Beyond the contract: ``Sandbox.client(service, credentials)`` makes a boto3 client for the sandbox;
 ``Sandbox.layer.clock`` is the time the rules layer uses (TOTP windows, expiry), which tests may replace;
 ``bootstrap.sandbox.backend`` reads and changes moto's state directly (for test set-up only).
