@@ -6,11 +6,12 @@ Tests that change AWS state use ``fresh_user`` (or ``sandbox.add_account``) so t
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -24,12 +25,31 @@ _user_numbers = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def sandbox() -> Iterator[Sandbox]:
-    """The seeded sandbox (moto behind the rules layer) on a free port of 127.0.0.1."""
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """The seeded sandbox (moto behind the rules layer) on a free port of 127.0.0.1, journaling every call."""
     from bootstrap.sandbox import start_sandbox
 
-    with start_sandbox() as running:
+    with start_sandbox(journal=tmp_path_factory.mktemp("journal") / "sandbox.jsonl") as running:
         yield running
+
+
+@pytest.fixture
+def journal(sandbox: Sandbox) -> Callable[[], list[dict[str, Any]]]:
+    """The sandbox journal's records written since this test started (read back through the canary scan)."""
+    assert sandbox.layer.journal is not None
+    path = sandbox.layer.journal.path
+    start = path.stat().st_size
+
+    def records() -> list[dict[str, Any]]:
+        from tests.support.cli import record
+
+        with path.open("rb") as handle:
+            handle.seek(start)
+            text = handle.read().decode("utf-8")
+        record(text)
+        return [json.loads(line) for line in text.splitlines()]
+
+    return records
 
 
 @pytest.fixture

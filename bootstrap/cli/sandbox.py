@@ -25,13 +25,26 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     help="Where to write the throw-away AWS files, CONST.inc, env.sh and the one-time secrets (kept on exit). "
     "Default: a new temporary directory, removed on exit.",
 )
-def sandbox(port: int, directory: Path | None) -> None:
-    """Run a local AWS (moto plus the IAM/STS rules this tool relies on) until Ctrl-C.
+@click.option(
+    "--journal",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Append one JSON line per call to FILE (CloudTrail's record shape: who, which action on which resource, "
+    "allowed or refused and why; never a secret). Created 0600.",
+)
+@click.option(
+    "--moto-api/--no-moto-api",
+    default=False,
+    help="Also serve moto's dashboard and /moto-api (off by default: it hands every secret key and password to "
+    "anyone who can reach the port, and can wipe the organisation).",
+)
+def sandbox(port: int, directory: Path | None, journal: Path | None, moto_api: bool) -> None:
+    """Run a local AWS (moto behind an IAM authorizer) until Ctrl-C.
 
     It holds the example organisation of CONST.inc.example: a users account with alice (a new engineer: ADMIN on
     example-dev, READ on example-prod, no MFA device yet, one one-time access key) and bob (MFA already enabled),
     and dev and prod accounts whose infra roles trust named users with MFA. Wrong or replayed MFA codes, roles the
-    trust does not grant, and calls the users' policies forbid are refused as AWS refuses them.
+    trust does not grant, and calls to any service that the caller's identity policies do not allow are refused as
+    AWS refuses them. With --journal, every call is recorded with the IAM action and resource it was judged on.
 
     It prints the `export` lines that point the aws CLI and this tool at it, with throw-away AWS files. Secrets are
     never printed: each user's one-time secret access key is in a 0600 file whose path is shown.
@@ -47,7 +60,7 @@ def sandbox(port: int, directory: Path | None) -> None:
     """
     from bootstrap.sandbox.workspace import start_with_workspace
 
-    running, workspace = start_with_workspace(port=port, directory=directory)
+    running, workspace = start_with_workspace(port=port, directory=directory, journal=journal, moto_api=moto_api)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         out(f"# AWS sandbox running at {running.endpoint_url}")
@@ -55,6 +68,8 @@ def sandbox(port: int, directory: Path | None) -> None:
         for line in workspace.shell_lines():
             out(line)
         out(f"# The organisation, for render (run it in that directory): {workspace.const_file}")
+        if journal is not None:
+            out(f"# Every call is journaled (one JSON line each) in: {journal}")
         for name, user in running.users.items():
             grants = "; ".join(
                 f"{', '.join(kinds)} on {running.accounts[env].name}" for env, kinds in user.grants.items()

@@ -5,6 +5,9 @@ Only the ``sandbox`` and ``demo`` commands and the tests import this package (it
 The server runs in a thread of this process; its state is moto's process-wide state, so one sandbox runs per
 process at a time (a second ``start_sandbox`` while one runs is a ``StateError``).
 
+Every request to any service is authenticated and authorised by the layer (``rules.py`` says what is enforced);
+``start_sandbox(journal=PATH)`` journals each one as a CloudTrail-shaped JSON line (``journal.py``).
+
 Beyond the contract: ``Sandbox.client(service, credentials)`` makes a boto3 client for the sandbox;
 ``Sandbox.layer.clock`` is the time the rules layer uses (TOTP windows, expiry), which tests may replace;
 ``bootstrap.sandbox.backend`` reads and changes moto's state directly (for test set-up only).
@@ -23,6 +26,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -259,6 +263,8 @@ class Sandbox:
         self._thread.join(timeout=10)
         self._server.server_close()
         self._backend.reset()
+        if self.layer.journal is not None:
+            self.layer.journal.close()
         with _active_lock:
             if _active is self:
                 _active = None
@@ -311,19 +317,24 @@ def _check_free(host: str, port: int) -> None:
         raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-def start_sandbox(*, port: int = 0, host: str = "127.0.0.1") -> Sandbox:
-    """Start moto on ``host:port`` (a free port when 0) behind the rules layer, seeded with the organisation."""
+def start_sandbox(
+    *, port: int = 0, host: str = "127.0.0.1", journal: Path | None = None, moto_api: bool = False
+) -> Sandbox:
+    """Start moto on ``host:port`` (a free port when 0) behind the rules layer, seeded with the organisation.
+    ``journal``: append a CloudTrail-shaped line per request to this file (0600); ``moto_api``: also serve moto's
+    dashboard and reset API, which hand every secret to anyone who can reach the port."""
     global _active
     try:
         import moto.moto_server.werkzeug_app  # noqa: F401  (moto with its server part: the [sandbox] extra)
     except ImportError:
         raise InputError(INSTALL_HINT) from None
+    from bootstrap.sandbox.journal import Journal
     from bootstrap.sandbox.rules import RulesLayer
 
     with _active_lock:
         if _active is not None:
             raise StateError(f"a sandbox already runs in this process at {_active.endpoint_url}; stop it first")
-        layer = RulesLayer(moto_app())
+        layer = RulesLayer(moto_app(), journal=Journal(journal) if journal else None, moto_api=moto_api)
         _check_free(host, port)
         try:
             server, thread, url = serve(layer, host, port)

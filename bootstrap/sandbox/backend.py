@@ -18,6 +18,8 @@ from typing import Any
 from moto.iam.models import iam_backends
 from moto.sts.models import sts_backends
 
+from bootstrap.policy.evaluate import PolicySet
+
 PARTITION = "aws"
 REGION = "us-east-1"  # moto's IAM is global; the region only names the backend instance
 
@@ -212,8 +214,7 @@ def _managed(policies: Any) -> Iterator[Any]:
                 yield version.document
 
 
-def user_policies(account_id: str, name: str) -> list[dict[str, Any]]:
-    """Every identity policy of a user: inline and attached, its own and its groups'."""
+def _user_raw(account_id: str, name: str) -> list[Any]:
     backend = iam(account_id)
     found = backend.users.get(name)
     if found is None:
@@ -223,14 +224,80 @@ def user_policies(account_id: str, name: str) -> list[dict[str, Any]]:
         if found in group.users:
             raw.extend(group.policies.values())
             raw.extend(_managed(group.managed_policies))
-    return _documents(iter(raw))
+    return raw
 
 
-def role_policies(account_id: str, role_arn: str) -> list[dict[str, Any]]:
+def _role_raw(account_id: str, role_arn: str) -> list[Any]:
     found = role(account_id, role_arn)
     if found is None:
         return []
-    return _documents(iter([*found.policies.values(), *_managed(found.managed_policies)]))
+    return [*found.policies.values(), *_managed(found.managed_policies)]
+
+
+def user_policies(account_id: str, name: str) -> list[dict[str, Any]]:
+    """Every identity policy of a user: inline and attached, its own and its groups'."""
+    return _documents(iter(_user_raw(account_id, name)))
+
+
+def role_policies(account_id: str, role_arn: str) -> list[dict[str, Any]]:
+    return _documents(iter(_role_raw(account_id, role_arn)))
+
+
+@lru_cache(maxsize=1024)
+def _policy_set(texts: tuple[str, ...]) -> PolicySet:
+    # Compiled once per distinct set of documents: most requests come from the same few principals.
+    return PolicySet(_parse(text) for text in texts)
+
+
+def _compiled(raw: list[Any]) -> PolicySet:
+    if all(isinstance(doc, str) for doc in raw):
+        return _policy_set(tuple(raw))
+    return PolicySet(_documents(iter(raw)))
+
+
+def user_policy_set(account_id: str, name: str) -> PolicySet:
+    """The user's identity policies (``user_policies``), compiled."""
+    return _compiled(_user_raw(account_id, name))
+
+
+def role_policy_set(account_id: str, role_arn: str) -> PolicySet:
+    return _compiled(_role_raw(account_id, role_arn))
+
+
+def max_session_duration(found_role: Any) -> int:
+    """The role's MaxSessionDuration in seconds (3600 when moto holds none)."""
+    try:
+        return int(found_role.max_session_duration or 3600)
+    except (TypeError, ValueError):
+        return 3600
+
+
+def lookup(account_id: str, region: str, kind: str, name: str) -> str | None:
+    """What a call's parameters do not say, from moto's state (see ``bootstrap.policy.mapping``)."""
+    backend = iam(account_id)
+    if kind in ("iam:user", "iam:role", "iam:group"):
+        table = {"iam:user": backend.users, "iam:role": backend.roles, "iam:group": backend.groups}[kind]
+        if kind == "iam:role":
+            found = next((r for r in list(table.values()) if r.name == name), None)
+        else:
+            found = table.get(name)
+        return str(found.arn) if found is not None else None
+    if kind == "iam:access-key":
+        owner = key_owner(account_id, name)
+        return user_arn(account_id, owner) if owner else None
+    if kind == "kms:alias":
+        from moto.kms.models import kms_backends
+
+        kms = kms_backends[account_id][region]
+        key_id = kms.get_key_id_from_alias(name) if hasattr(kms, "get_key_id_from_alias") else None
+        return f"arn:aws:kms:{region}:{account_id}:key/{key_id}" if key_id else None
+    if kind == "cloudformation:stack":
+        from moto.cloudformation.models import cloudformation_backends
+
+        for stack in list(cloudformation_backends[account_id][region].stacks.values()):
+            if stack.name == name and stack.status != "DELETE_COMPLETE":
+                return str(stack.stack_id)
+    return None
 
 
 def trust_policy(found_role: Any) -> dict[str, Any]:

@@ -85,11 +85,13 @@ def prepare_workspace(sandbox: Sandbox, directory: Path | None = None) -> Worksp
     return workspace
 
 
-def start_with_workspace(*, port: int = 0, directory: Path | None = None) -> tuple[Sandbox, Workspace]:
+def start_with_workspace(
+    *, port: int = 0, directory: Path | None = None, journal: Path | None = None, moto_api: bool = False
+) -> tuple[Sandbox, Workspace]:
     """Start the seeded sandbox and prepare its workspace (what the ``sandbox`` command runs)."""
     from bootstrap.sandbox import start_sandbox
 
-    sandbox = start_sandbox(port=port)
+    sandbox = start_sandbox(port=port, journal=journal, moto_api=moto_api)
     try:
         return sandbox, prepare_workspace(sandbox, directory)
     except BaseException:

@@ -8,8 +8,6 @@ import socket
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
@@ -17,41 +15,7 @@ import pytest
 
 from bootstrap.credentials import Credentials
 from tests.support.cli import BIN, TRANSCRIPT, cli
-
-
-@contextmanager
-def running_sandbox(*args: str) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
-    """Start the command; yield it with the lines it printed up to its ready banner's end."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    proc = subprocess.Popen(
-        [str(BIN / "aws-iam-bootstrap"), "sandbox", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    lines: list[str] = []
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line.rstrip("\n"))
-            if line.startswith("# Ctrl-C stops the sandbox"):
-                break
-        yield proc, lines
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        rest, errors = proc.communicate(timeout=30)
-        TRANSCRIPT.extend(["\n".join(lines), rest, errors])
-
-
-def exports(lines: list[str]) -> dict[str, str]:
-    found = {}
-    for line in lines:
-        if line.startswith("export "):
-            name, _, value = line.removeprefix("export ").partition("=")
-            found[name] = value
-    return found
+from tests.support.sandbox import exports, running_sandbox
 
 
 def test_sandbox_prints_exports_that_work_and_stops_cleanly_on_ctrl_c() -> None:

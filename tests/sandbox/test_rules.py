@@ -7,10 +7,7 @@ uses its own fresh user. TOTP codes come from distinct 30 s windows (the sandbox
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
 import botocore.exceptions
 import pyotp
@@ -18,53 +15,7 @@ import pytest
 
 from bootstrap.credentials import Credentials
 from bootstrap.sandbox import Sandbox, SandboxUser
-
-
-@dataclass(frozen=True)
-class Mfa:
-    serial: str
-    totp: pyotp.TOTP
-
-    def code(self, windows_from_now: int) -> str:
-        return self.totp.at(time.time() + 30 * windows_from_now)
-
-
-def refused(call: Callable[[], Any]) -> tuple[str, int, str]:
-    """Run a call that must fail; return (error code, HTTP status, message)."""
-    with pytest.raises(botocore.exceptions.ClientError) as info:
-        call()
-    response: Any = info.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Message"]
-
-
-def enrol(sandbox: Sandbox, user: SandboxUser) -> Mfa:
-    """Enrol a virtual MFA device as the user would, with codes of the previous and current windows."""
-    iam = sandbox.client("iam", user.one_time_key)
-    device = iam.create_virtual_mfa_device(VirtualMFADeviceName=user.name)["VirtualMFADevice"]
-    mfa = Mfa(device["SerialNumber"], pyotp.TOTP(device["Base32StringSeed"].decode()))
-    iam.enable_mfa_device(
-        UserName=user.name,
-        SerialNumber=mfa.serial,
-        AuthenticationCode1=mfa.code(-1),
-        AuthenticationCode2=mfa.code(0),
-    )
-    return mfa
-
-
-def get_session(sandbox: Sandbox, user: SandboxUser, mfa: Mfa | None = None, window: int = 1) -> Credentials:
-    sts = sandbox.client("sts", user.one_time_key)
-    extra = {"SerialNumber": mfa.serial, "TokenCode": mfa.code(window)} if mfa else {}
-    creds = sts.get_session_token(DurationSeconds=3600, **extra)["Credentials"]
-    return Credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"], creds["Expiration"])
-
-
-def assume(sandbox: Sandbox, creds: Credentials, account_env: str, kind: str, **extra: Any) -> Credentials:
-    arn = sandbox.accounts[account_env].role_arn(kind)
-    got = sandbox.client("sts", creds).assume_role(RoleArn=arn, RoleSessionName="test", **extra)["Credentials"]
-    return Credentials(got["AccessKeyId"], got["SecretAccessKey"], got["SessionToken"], got["Expiration"])
-
-
-# --- TOTP --------------------------------------------------------------------------------------------------------
+from tests.support.sandbox import Mfa, assume, enrol, get_session, refused
 
 
 def test_enable_mfa_with_a_wrong_code_is_refused(sandbox: Sandbox, fresh_user: SandboxUser) -> None:

@@ -1,7 +1,7 @@
 """Canary secrets: fixed, recognisable secret values the tests feed the tool.
 
 ``tests/canary_plugin.py`` fails any test whose printed output (captured stdout/stderr, logs, and every CLI run
-made through ``tests.helpers``) contains one of these, or any secret the test process handled.
+made through ``tests.support.cli``) contains one of these, or any secret the test process handled.
 """
 
 CANARY_ACCESS_KEY_ID = "AKIACANARY0000000001"
