@@ -14,7 +14,7 @@ import pytest
 
 from bootstrap.awsfiles import store
 from tests.support import engineer as daily_setup
-from tests.support.cli import BIN, aws_cli, invoke
+from tests.support.cli import BIN, aws_cli, invoke, record
 
 if TYPE_CHECKING:
     from bootstrap.awsfiles.locations import AwsPaths
@@ -220,3 +220,35 @@ def test_a_wrong_code_is_refused_and_nothing_is_written(
     assert run.returncode == 3
     assert "sts:GetSessionToken was refused by AWS (AccessDenied)" in run.stderr
     assert aws_env.credentials.read_text() == before
+
+
+def test_at_a_terminal_a_wrong_or_replayed_code_is_asked_again(
+    sandbox: Sandbox, aws_env: AwsPaths, fresh_user: SandboxUser, tmp_path: Path
+) -> None:
+    """The one MFA code path: refresh, like onboard, says why a code was refused and asks again."""
+    import pexpect
+
+    eng = daily_setup.engineer(sandbox, fresh_user, tmp_path)
+    daily_setup.write_files(aws_env, eng, [])
+    used = eng.device.code()
+    assert invoke("refresh", "--token-code", used).returncode == 0
+    wrong = f"{(int(used) + 1) % 1_000_000:06d}"
+
+    child = pexpect.spawn(
+        str(BIN / "aws-iam-bootstrap"), ["refresh", "--force"], env=dict(os.environ), encoding="utf-8", timeout=60
+    )
+    try:
+        child.expect(f"MFA code for {eng.device.serial}")
+        child.sendline(wrong)
+        child.expect("AWS refused the code \\(AccessDenied\\): wrong, expired or already used")
+        child.expect(f"MFA code for {eng.device.serial}")
+        child.sendline(used)  # yesterday's code again: AWS refuses a replay the same way
+        child.expect("AWS refused the code")
+        child.expect(f"MFA code for {eng.device.serial}")
+        child.sendline(eng.device.code())
+        child.expect(pexpect.EOF)
+    finally:
+        record(child.before or "")
+        child.close()
+    assert child.exitstatus == 0, child.before
+    assert "renewed" in (child.before or "")
