@@ -18,6 +18,7 @@ from typing import Any
 from moto.iam.models import iam_backends
 from moto.sts.models import sts_backends
 
+from bootstrap import limits
 from bootstrap.policy.evaluate import PolicySet
 
 PARTITION = "aws"
@@ -267,9 +268,9 @@ def role_policy_set(account_id: str, role_arn: str) -> PolicySet:
 def max_session_duration(found_role: Any) -> int:
     """The role's MaxSessionDuration in seconds (3600 when moto holds none)."""
     try:
-        return int(found_role.max_session_duration or 3600)
+        return int(found_role.max_session_duration or limits.ROLE_DEFAULT)
     except (TypeError, ValueError):
-        return 3600
+        return limits.ROLE_DEFAULT
 
 
 def lookup(account_id: str, region: str, kind: str, name: str) -> str | None:

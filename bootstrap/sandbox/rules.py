@@ -60,9 +60,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import pyotp
-
-from bootstrap import redact
+from bootstrap import limits, redact
 from bootstrap.policy.evaluate import Decision, PolicySet, Principal
 from bootstrap.policy.mapping import Authorization
 from bootstrap.sandbox import backend, signing
@@ -71,13 +69,12 @@ from bootstrap.sandbox.calls import Call, botocore_name, error_protocol, read_ca
 from bootstrap.sandbox.identity import Caller, RoleSession, Sessions, UserSession, policies, same, user_identity
 from bootstrap.sandbox.journal import Journal, error_message, request_parameters
 from bootstrap.sandbox.refusals import Protocol, Refusal, Response, render
+from bootstrap.sandbox.totp import TotpCodes
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
 
 NAMESPACES = {"iam": "https://iam.amazonaws.com/doc/2010-05-08/", "sts": "https://sts.amazonaws.com/doc/2011-06-15/"}
-BAD_CODE = "MultiFactorAuthentication failed with invalid MFA one time pass code."
-NO_DEVICE = "MultiFactorAuthentication failed, unable to validate MFA code."
 
 # Actions whose UserName defaults to the calling user.
 CALLER_DEFAULT = frozenset(
@@ -96,9 +93,6 @@ CALLER_DEFAULT = frozenset(
         "ChangePassword",
     }
 )
-SESSION_MIN, SESSION_MAX, SESSION_DEFAULT = 900, 129600, 43200
-ROLE_DEFAULT, CHAINED_MAX = 3600, 3600
-WINDOW = 30
 _CORS = ("access-control-",)
 _PRESIGNED = re.compile(r"(^|&)(X-Amz-Signature|X-Amz-Credential|Signature|AWSAccessKeyId)=", re.IGNORECASE)
 # An unsigned request names no service; moto sends it to S3. These query APIs are told by their Version, so an
@@ -203,7 +197,7 @@ class RulesLayer:
         self.moto_api = moto_api
         self.sessions = Sessions(lambda: self.clock())
         self._lock = threading.Lock()
-        self._used: dict[str, set[int]] = {}  # serial -> TOTP windows already used
+        self.codes = TotpCodes(lambda: self.clock())
         self._hosts: dict[str, str] = {}  # host moto inferred -> its backend
 
     # --- WSGI ----------------------------------------------------------------------------------------------------
@@ -377,7 +371,7 @@ class RulesLayer:
                 body = self._with_user_name(environ, body, caller.name)
         self._authorize(call, params, caller, event)
         if action == "EnableMFADevice":
-            self._enable_mfa(params)
+            self.codes.enable(params)
         elif action == "ChangePassword":
             return _xml(200, self._change_password(caller, params))
         return self._moto(app, environ, body, caller, event)
@@ -390,56 +384,6 @@ class RulesLayer:
         environ["QUERY_STRING"] = str(environ.get("QUERY_STRING", "")) + "&" + urlencode({"UserName": name})
         return body
 
-    # --- TOTP ----------------------------------------------------------------------------------------------------
-
-    def _windows(self) -> int:
-        return int(self.clock() // WINDOW)
-
-    def _enable_mfa(self, params: Mapping[str, Any]) -> None:
-        serial = str(params.get("SerialNumber", ""))
-        seed = backend.mfa_seed(serial)
-        if seed is None:
-            raise Refusal(
-                "validation",
-                f"VirtualMFADevice with serial number {serial} doesn't exist.",
-                code="NoSuchEntity",
-                status=404,
-            )
-        totp = pyotp.TOTP(seed)
-        first, second = str(params.get("AuthenticationCode1", "")), str(params.get("AuthenticationCode2", ""))
-        now = self._windows()
-        with self._lock:
-            used = self._used.setdefault(serial, set())
-            for window in (now - 2, now - 1, now):
-                if window in used or window + 1 in used:
-                    continue
-                if same(totp.generate_otp(window), first) and same(totp.generate_otp(window + 1), second):
-                    used.update((window, window + 1))
-                    return
-        raise Refusal(
-            "denied", "Authentication code for device is not valid.", code="InvalidAuthenticationCode", status=403
-        )
-
-    def _check_code(self, caller: Caller, params: Mapping[str, Any]) -> float:
-        """Validate SerialNumber/TokenCode for a user caller; return when MFA was proven (now)."""
-        serial, code = str(params.get("SerialNumber", "")), str(params.get("TokenCode", ""))
-        if not caller.is_user or serial not in backend.user_mfa_serials(caller.account_id, caller.name):
-            raise Refusal("denied", NO_DEVICE)
-        seed = backend.mfa_seed(serial)
-        if seed is None or not code:
-            raise Refusal("denied", NO_DEVICE)
-        totp = pyotp.TOTP(seed)
-        now = self._windows()
-        with self._lock:
-            used = self._used.setdefault(serial, set())
-            for window in (now - 1, now, now + 1):
-                if same(totp.generate_otp(window), code):
-                    if window in used:
-                        break  # replayed: refused like a wrong code, as AWS does
-                    used.add(window)
-                    return self.clock()
-        raise Refusal("denied", BAD_CODE)
-
     # --- STS -----------------------------------------------------------------------------------------------------
 
     def _get_session_token(self, caller: Caller, params: Mapping[str, Any], event: _Event) -> str:
@@ -450,9 +394,9 @@ class RulesLayer:
         event.checked.append(checked)
         if decision is Decision.DENY:
             raise refusal(caller, checked, "query")
-        raw = str(params.get("DurationSeconds") or SESSION_DEFAULT)
-        duration = _duration(raw, SESSION_MIN, SESSION_MAX)
-        mfa_time = self._check_code(caller, params) if params.get("SerialNumber") or params.get("TokenCode") else None
+        raw = str(params.get("DurationSeconds") or limits.SESSION_DEFAULT)
+        duration = _duration(raw, limits.SESSION_MIN, limits.SESSION_MAX)
+        mfa_time = self.codes.check(caller, params) if params.get("SerialNumber") or params.get("TokenCode") else None
         now = self.clock()
         key_id = "ASIA" + _random(string.ascii_uppercase + string.digits, 16)
         secret = _random(string.ascii_letters + string.digits + "+/", 40)
@@ -470,7 +414,7 @@ class RulesLayer:
         self, caller: Caller, params: Mapping[str, Any], environ: Environ, body: bytes, app: Any, event: _Event
     ) -> Response:
         role_arn = str(params.get("RoleArn", ""))
-        mfa_time = self._check_code(caller, params) if params.get("SerialNumber") else caller.mfa_time
+        mfa_time = self.codes.check(caller, params) if params.get("SerialNumber") else caller.mfa_time
         context = self.sessions.context(caller, mfa_time)
         parts = role_arn.split(":")
         role_account = parts[4] if len(parts) > 5 else ""
@@ -495,11 +439,11 @@ class RulesLayer:
                 "denied", f"User: {caller.arn} is not authorized to perform: {action} on resource: {role_arn}"
             )
         chained = caller.role_arn is not None
-        raw = str(params.get("DurationSeconds") or ROLE_DEFAULT)
-        duration = _duration(raw, SESSION_MIN, 43200)
+        raw = str(params.get("DurationSeconds") or limits.ROLE_DEFAULT)
+        duration = _duration(raw, limits.ROLE_MIN, limits.ROLE_MAX)
         if duration > backend.max_session_duration(role):
             raise _validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
-        if chained and duration > CHAINED_MAX:
+        if chained and duration > limits.ROLE_CHAINED_MAX:
             raise _validation(
                 "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
             )
