@@ -20,7 +20,7 @@ from bootstrap.awsfiles import ledger, safewrite
 from bootstrap.awsfiles.botocore_view import botocore_parse, profiles_view, validate
 from bootstrap.awsfiles.locations import AwsPaths, lock_path, target_of
 from bootstrap.awsfiles.merge import MergeResult, merge_detailed, set_in_text
-from bootstrap.awsfiles.scanner import Kind
+from bootstrap.awsfiles.scanner import Kind, lines_of
 from bootstrap.errors import InputError
 
 _BAD_NAME_CHARS = frozenset("[]\"'#;=\\") | frozenset(chr(c) for c in range(33))
@@ -47,8 +47,9 @@ class FileChange:
 
     def diff(self) -> str:
         """A unified diff of the change, every line masked (secret keys by name, known secrets by value)."""
-        before = (self.before or "").splitlines(keepends=True)
-        after = self.after.splitlines(keepends=True)
+        # Cut where botocore cuts: a U+2028 inside a value must not look like a line (a section) of its own.
+        before = lines_of(self.before or "")
+        after = lines_of(self.after)
         lines = difflib.unified_diff(
             before,
             after,
