@@ -223,3 +223,10 @@ def load_profiles(paths: AwsPaths) -> dict[str, dict[str, Any]]:
         safewrite.read_text(paths.credentials),
         names=(str(paths.config), str(paths.credentials)),
     )
+
+
+def load_credentials_file(paths: AwsPaths) -> dict[str, dict[str, Any]]:
+    """The profiles of the credentials file alone: botocore takes static keys from there before anything else."""
+    return profiles_view(
+        None, safewrite.read_text(paths.credentials), names=(str(paths.config), str(paths.credentials))
+    )

@@ -269,6 +269,19 @@ def exec_(
 @click.option(
     "--workers", type=click.IntRange(1, 64), default=16, show_default=True, help="Checks run at the same time."
 )
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="Renew an expired (or nearly expired) MFA session first, as `refresh` does (one code), and write it back.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1, 3600),
+    default=60,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long a profile's credential_process may take before it counts as failed.",
+)
 def verify(
     patterns: tuple[str, ...],
     output: str,
@@ -276,13 +289,16 @@ def verify(
     token_code_command: str | None,
     const_file: Path | None,
     workers: int,
+    refresh: bool,
+    timeout: float,
 ) -> None:
     """Check that every profile works, and say in plain words why the others do not.
 
-    Reads every profile from your AWS files as the SDKs do. Role profiles: assumes the role from its
-    source profile and asks the new credentials who they are (a different account than the role_arn's is a
-    failure). Session, key and credential_process profiles: GetCallerIdentity. At most one MFA code is asked
-    per MFA device, and none while the source session is valid; nothing is written.
+    Resolves every profile as the SDKs do: keys in the credentials file first, then the profile's
+    credential_process (run for real, for at most --timeout seconds), then keys in the config file; a session
+    is used as it is, so an expired one fails, naming `refresh` (--refresh renews it first and writes it back).
+    Role profiles: assumes the role from its source and asks the new credentials who they are (a different
+    account than the role_arn's is a failure). At most one MFA code is asked per MFA device.
 
     Per profile: account id and name, role, result, AWS error code, reason (not in the trust policy, MFA
     required, expired session, role does not exist, wrong account returned, invalid key...), the session's
@@ -294,6 +310,7 @@ def verify(
     Example:
       aws-iam-bootstrap verify
       aws-iam-bootstrap verify --profile 'example-prod_*' --output json
+      aws-iam-bootstrap verify --refresh
     """
     import json
 
@@ -309,19 +326,21 @@ def verify(
         organisation=organisation,
         max_workers=workers,
         clock=environment.clock,
+        refresh=refresh,
+        process_timeout=timeout,
     )
     if output == "json":
         out(json.dumps(report.as_json(), indent=2))
     else:
         print_report(report)
     if not report.ok:
-        raise CheckFailed(f"{len(report.failed)} of {len(report.checks)} profiles failed")
+        raise CheckFailed(f"{len(report.failed)} of {report.checked} checked profiles failed")
 
 
 def _temporary(profile: str, token_code: str | None, token_code_command: str | None, duration: int | None) -> Any:
     """Temporary credentials for `env` and `exec`."""
     from bootstrap.awsfiles.locations import aws_paths
-    from bootstrap.engineer.resolve import profile_credentials
+    from bootstrap.engineer.export import profile_credentials
 
     environment = current()
     return profile_credentials(
