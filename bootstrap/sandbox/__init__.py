@@ -147,6 +147,11 @@ class Sandbox:
             self.admins[account_id] = Credentials(*self._backend.create_access_key(account_id, ADMIN))
         return self.admins[account_id]
 
+    def admin_key(self, account_id: str) -> Credentials:
+        """The access key of the account's platform-admin (the stand-in for whoever deploys the stacks)."""
+        with self._lock:
+            return self._admin_of(account_id)
+
     def _admin_client(self, service: str, account_id: str) -> Any:
         """A boto3 client of the account's platform-admin, over HTTP like any other (one session for all)."""
         key = (service, account_id)
