@@ -192,8 +192,11 @@ class Sandbox:
             access = {env: self.access(env, organisation) for env in envs}
             apply.apply(organisation, access, "iam", lambda event: None, quotas=False)
 
-    def _seed(self) -> None:
+    def _seed(self, people: Iterable[str] | None = None) -> None:
         example = example_organisation()
+        if people is not None:
+            keep = set(people)
+            example = replace(example, people=tuple(p for p in example.people if p.name in keep))
         self.organisation = example
         self._apply(example, [USERS_ENV, *(a.env for a in example.accounts)])
         for person in example.people:
@@ -283,6 +286,16 @@ class Sandbox:
             self.organisation = after
             self._users[user] = replace(current, grants=grants)
 
+    def users_yaml(self) -> str:
+        """The example users file with only the people the sandbox holds (its comments kept)."""
+        from bootstrap.org.users_file import Editor
+
+        editor = Editor(example_text("users.yaml"))
+        for person in example_organisation().people:
+            if self.organisation.person(person.name) is None:
+                editor.remove_user(person.name)
+        return editor.text()
+
     def const_inc(self) -> str:
         """A CONST.inc describing the current organisation (same keys and order as CONST.inc.example)."""
         return self.organisation.const_inc(
@@ -359,11 +372,17 @@ def _check_free(host: str, port: int) -> None:
 
 
 def start_sandbox(
-    *, port: int = 0, host: str = "127.0.0.1", journal: Path | None = None, moto_api: bool = False
+    *,
+    port: int = 0,
+    host: str = "127.0.0.1",
+    journal: Path | None = None,
+    moto_api: bool = False,
+    people: Iterable[str] | None = None,
 ) -> Sandbox:
     """Start moto on ``host:port`` (a free port when 0) behind the rules layer, seeded with the organisation.
     ``journal``: append a CloudTrail-shaped line per request to this file (0600); ``moto_api``: also serve moto's
-    dashboard and reset API, which hand every secret to anyone who can reach the port."""
+    dashboard and reset API, which hand every secret to anyone who can reach the port; ``people``: seed only these
+    people of the example (the demo adds alice itself, as a platform team would)."""
     global _active
     try:
         import moto.moto_server.werkzeug_app  # noqa: F401  (moto with its server part: the [sandbox] extra)
@@ -386,7 +405,7 @@ def start_sandbox(
         sandbox = Sandbox(url, server, thread, layer)
         _active = sandbox
     try:
-        sandbox._seed()
+        sandbox._seed(people)
         if journal is not None:
             layer.journal = Journal(journal)
     except BaseException:

@@ -64,9 +64,7 @@ def prepare_workspace(sandbox: Sandbox, directory: Path | None = None) -> Worksp
     write_private(const_file, sandbox.const_inc(), backup=False)
     users_file = root / "users.yaml"
     if not users_file.exists():
-        from bootstrap.sandbox import example_text
-
-        write_private(users_file, example_text("users.yaml"), backup=False)
+        write_private(users_file, sandbox.users_yaml(), backup=False)
     # The project's example templates fit the sandbox's organisation: next to CONST.inc, `render` run in this
     # directory finds all three. (Only a source checkout has them; an installed wheel does not.)
     checkout = Path(__file__).resolve().parents[2]
