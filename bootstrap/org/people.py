@@ -94,9 +94,13 @@ def hand_over(iam: Any, name: str, account_id: str, account_name: str) -> Handov
     try:
         with calling("iam:CreateLoginProfile"):
             iam.create_login_profile(UserName=name, Password=password, PasswordResetRequired=True)
+        with calling("iam:GetLoginProfile"):
+            must_reset = iam.get_login_profile(UserName=name)["LoginProfile"].get("PasswordResetRequired")
     except AwsError as exc:
         if exc.code not in codes.ALREADY_EXISTS:
             raise
+        must_reset = False
+    if not must_reset:  # a login profile left by an interrupted run (or moto, which drops the flag on create)
         with calling("iam:UpdateLoginProfile"):
             iam.update_login_profile(UserName=name, Password=password, PasswordResetRequired=True)
     for key_id in _list(iam, "list_access_keys", "AccessKeyMetadata", "AccessKeyId", name):
@@ -187,11 +191,14 @@ def _list(iam: Any, method: str, member: str, key: str | None, name: str) -> lis
 
 
 def _service_credentials(iam: Any, name: str, on_step: Callable[[Removal], None]) -> list[str]:
+    from botocore.parsers import ResponseParserError
+
     try:
         return _list(iam, "list_service_specific_credentials", "ServiceSpecificCredentials", _SSC, name)
-    except AwsError as exc:
-        if exc.code in codes.ACCESS_DENIED or exc.code in codes.NOT_FOUND:
+    except (AwsError, ResponseParserError) as exc:
+        code = getattr(exc, "code", type(exc).__name__)
+        if code in codes.ACCESS_DENIED:
             raise
-        # moto does not implement this call; on AWS it answers. If one is left, DeleteUser says so below.
-        on_step(Removal(f"could not list service-specific credentials ({exc.code}); continuing"))
+        # moto does not implement this call (it answers 500); AWS does. Were one left, DeleteUser would say so.
+        on_step(Removal(f"could not list service-specific credentials ({code}); continuing"))
         return []

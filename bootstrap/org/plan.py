@@ -69,6 +69,8 @@ def _people(
     )
     was = _members(old_users, assume_group) | set(before)
     now = _members(new_users, assume_group) | set(after)
+    if new_users is None:  # the users account is not part of this plan: who exists is not in question
+        was = now = was | now
     was_power, now_power = _members(old_users, power_group), _members(new_users, power_group)
     order = {env: i for i, env in enumerate(envs)}
     lines: list[str] = []

@@ -46,10 +46,10 @@ def test_demo_plays_the_first_day_and_shows_the_refused_profile(tmp_path: Path) 
     handover = keep / "handover" / "alice.txt"
     assert f"in {handover} (mode 0600)" in out
     assert handover.stat().st_mode & 0o777 == 0o600
-    note = handover.read_text()
-    record(note)  # the note holds her password and key: it must not have reached the screen (the scan covers it)
-    password = next(line for line in note.splitlines() if line.startswith("temporary console password"))
-    assert password.rsplit(": ", 1)[1] not in run.output
+    note = handover.read_text()  # her password and key: in the file, never on the screen
+    for field in ("temporary console password", "one-time secret access key"):
+        secret = next(line for line in note.splitlines() if line.startswith(field)).rsplit(": ", 1)[1]
+        assert secret not in run.output
     assert "alice gains OPS on DEV" in out
     assert "✗ example-dev_ops: refused: not in the trust policy" in out  # before the grant...
     assert "example-dev_ops: works" in out  # ...and after it, in the summary
