@@ -89,10 +89,10 @@ def make_repo(sandbox: Sandbox, tmp_path: Path, users_yaml: str = "users: {}\n")
     admin = tmp_path / f"admin{number}"
     admin.mkdir(mode=0o700)
     config, credentials, profiles = [], [], []
-    for env, account_id in ids.items():
+    for name, account_id in ids.items():
         key = sandbox.admin_key(account_id)
-        profile = f"{names[env]}-admin"
-        profiles.append(f"{env}={profile}")
+        profile = f"{names[name]}-admin"
+        profiles.append(f"{name}={profile}")
         config.append(f"[profile {profile}]\nregion = {sandbox.region}\n")
         credentials.append(
             f"[{profile}]\naws_access_key_id = {key.access_key_id}\naws_secret_access_key = {key.secret_access_key}\n"
