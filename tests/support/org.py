@@ -75,9 +75,9 @@ def make_repo(sandbox: Sandbox, tmp_path: Path, users_yaml: str = "users: {}\n")
     lines = [f"GLOBAL_AWS_REGION={sandbox.region}", ""]
     lines += [f"USERS_AWS_ACCOUNT_ID={ids['USERS']}", f"USERS_AWS_ACCOUNT_NAME={names['USERS']}"]
     lines += [f"USERS_IAM_GROUP_SUFFIX={suffix}", ""]
-    for env in ("DEV", "PROD"):
-        lines += [f"{env}_AWS_ACCOUNT_ID={ids[env]}", f"{env}_AWS_ACCOUNT_NAME={names[env]}"]
-        lines += [f"{env}_IAM_{kind}_ROLE={roles[env][kind]}" for kind in KINDS]
+    for prefix in ("DEV", "PROD"):
+        lines += [f"{prefix}_AWS_ACCOUNT_ID={ids[prefix]}", f"{prefix}_AWS_ACCOUNT_NAME={names[prefix]}"]
+        lines += [f"{prefix}_IAM_{kind}_ROLE={roles[prefix][kind]}" for kind in KINDS]
         lines.append("")
     root = tmp_path / f"repo{number}"
     root.mkdir()
