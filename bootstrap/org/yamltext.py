@@ -1,5 +1,5 @@
 """YAML text for the rendered templates: block style, keys in the order given, every string that YAML could read
-as anything else quoted (as JSON, which YAML reads as the same string).
+as anything else double-quoted and escaped.
 
 Written here rather than with ruamel's emitter because the templates must be stable to the byte and fast at scale
 (1,000 people over 50 accounts is a few hundred thousand lines, which ruamel's pure-Python emitter takes seconds
@@ -9,7 +9,6 @@ back with a YAML parser and compare.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -32,7 +31,25 @@ def scalar(value: object) -> str:
         raise TypeError(f"cannot write {type(value).__name__} as a YAML scalar")
     if _PLAIN.fullmatch(value) and not value.endswith(":") and value.lower() not in _SPECIAL:
         return value
-    return json.dumps(value, ensure_ascii=True)
+    return _quoted(value)
+
+
+def _quoted(value: str) -> str:
+    """A double-quoted YAML scalar: printable ASCII as is, everything else escaped (YAML's \\uXXXX and, beyond
+    the BMP, \\UXXXXXXXX, which JSON lacks)."""
+    out = ['"']
+    for char in value:
+        code = ord(char)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif 0x20 <= code < 0x7F:
+            out.append(char)
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)
 
 
 def dump(data: Mapping[str, Any]) -> str:
