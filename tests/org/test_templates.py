@@ -121,7 +121,8 @@ def test_group_granted_roles_trust_the_users_account_and_their_group_says_who() 
     assert role.trusts_account(org.users_account_id)
     assert role.tags == (("aws-iam-bootstrap:granted-by", "group"),)
     group = states["USERS"].group("infra-PROD-ReadRG-4N8J2K6D1S3F")
-    assert group is not None and group.members == ("alice", "bob")
+    assert group is not None
+    assert group.members == ("alice", "bob")
     assert state.access(states, org.users_account_id)["alice"] == {("DEV", "ADMIN"), ("PROD", "READ")}
     assume = states["USERS"].group(org.groups.assume_role)
     assert assume is not None

@@ -61,7 +61,7 @@ def test_const_without_the_group_suffix_says_which_line_to_add(tmp_path: Path) -
     const = (ROOT / "CONST.inc.example").read_text().replace("USERS_IAM_GROUP_SUFFIX=4N8J2K6D1S3F\n", "")
     (tmp_path / "CONST.inc").write_text(const)
     (tmp_path / "users.yaml").write_text("users: {}\n")
-    with pytest.raises(InputError, match="no USERS_IAM_GROUP_SUFFIX.*add a line such as USERS_IAM_GROUP_SUFFIX="):
+    with pytest.raises(InputError, match=r"no USERS_IAM_GROUP_SUFFIX.*add a line such as USERS_IAM_GROUP_SUFFIX="):
         load.load(load.Sources(tmp_path / "CONST.inc", tmp_path / "users.yaml"))
 
 
