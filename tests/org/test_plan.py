@@ -50,7 +50,7 @@ def test_offline_plan_against_the_last_render(tmp_path: Path) -> None:
     planned = workflow.plan_offline(grown, tmp_path).plan
     assert planned.people == ("carol is new: READ on PROD",)
     assert planned.changed == ("USERS", "PROD")
-    (name, diff), *_ = [d for d in planned.diffs if d[0] == "roles-prod.yaml"]
+    (_name, diff), *_ = [d for d in planned.diffs if d[0] == "roles-prod.yaml"]
     assert "+                - arn:aws:iam::210987654321:user/carol\n" in diff
     assert diff.startswith("--- a/roles-prod.yaml\n+++ b/roles-prod.yaml\n")
 
