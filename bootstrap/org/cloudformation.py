@@ -97,10 +97,14 @@ def parse(text: str, source: str, kinds: Mapping[str, str] | None = None) -> Acc
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
-    try:
-        data = YAML(typ="safe", pure=True).load(text)
-    except YAMLError as exc:
-        raise InputError(f"{source}: not a template this tool can read: {exc}") from None
+    from bootstrap.org import yamltext
+
+    data = yamltext.load_fast(text, typed=False)
+    if data is None:
+        try:
+            data = YAML(typ="safe", pure=True).load(text)
+        except YAMLError as exc:
+            raise InputError(f"{source}: not a template this tool can read: {exc}") from None
     return from_template(data, source, kinds)
 
 

@@ -53,7 +53,19 @@ def load(sources: Sources) -> Organisation:
 
 
 def organisation(variables: Variables, users: UsersFile) -> Organisation:
-    """The organisation of CONST.inc's ``variables`` and the users file."""
+    """The organisation of CONST.inc's ``variables`` and the users file (a mistake named by its line: a file read
+    without line numbers, the fast way, is read again with them to say where)."""
+    try:
+        return _organisation(variables, users)
+    except InputError:
+        if users.text is None:
+            raise
+        from bootstrap.org import users_file
+
+        return _organisation(variables, users_file.parse(users.text, users.source, fast=False))
+
+
+def _organisation(variables: Variables, users: UsersFile) -> Organisation:
     const = str(variables.source or "CONST.inc")
     accounts = {account.env: account for account in variables.accounts}
     if USERS_ENV not in accounts:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -78,6 +78,7 @@ class UsersFile:
     settings: Settings = field(default_factory=Settings)
     # Sections other parsers read (pipelines, service roles): name -> what their parser returned.
     sections: Mapping[str, object] = field(default_factory=dict)
+    text: str | None = field(default=None, repr=False, compare=False)  # when read without line numbers
 
     def user(self, name: str) -> UserEntry | None:
         return next((u for u in self.users if u.name == name), None)
@@ -137,10 +138,28 @@ def parse_document(text: str, source: str) -> Any:
 
 def load(path: Path) -> UsersFile:
     """Read and check ``users.yaml`` (its own shape; environments and kinds are checked against CONST.inc later)."""
-    return read(load_document(path), str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file (pass --users-file, or copy users.yaml.example)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    return parse(text, str(path))
 
 
-def parse(text: str, source: str = "users.yaml") -> UsersFile:
+def parse(text: str, source: str = "users.yaml", *, fast: bool = True) -> UsersFile:
+    """Read and check users file text. A large file is read by libyaml first (ten times faster); anything it
+    finds wrong, or cannot read, is read again by ruamel, whose errors name the line. ``fast=False``: ruamel
+    only (a later check, against CONST.inc, needs the lines)."""
+    from bootstrap.org import yamltext
+
+    if fast and "!" not in text:  # a tag: only ruamel says what it makes of one
+        fast = yamltext.load_fast(text, typed=True)
+        if isinstance(fast, dict) or (fast is None and not text.strip()):
+            try:
+                return replace(read(fast, source), text=text)
+            except InputError:
+                pass
     return read(parse_document(text, source), source)
 
 

@@ -109,14 +109,17 @@ def plan_offline(org: Organisation, directory: Path) -> Planned:
     old_texts: dict[str, str] = {}
     wanted = state.desired(org)
     kinds = {r.name: r.kind for s in wanted.values() for r in s.roles}
+    new_texts = {cloudformation.file_name(env): cloudformation.render(s) for env, s in wanted.items()}
     for env in wanted:
         path = directory / cloudformation.file_name(env)
         if path.is_file():
             text = path.read_text(encoding="utf-8")
             old_texts[path.name] = text
+            if text == new_texts[path.name]:
+                old_states[env] = wanted[env]  # the same bytes: the same state, no need to read it back
+                continue
             found = cloudformation.parse(text, str(path), kinds)
             old_states[env] = replace(wanted[env], groups=found.groups, roles=found.roles)
-    new_texts = {cloudformation.file_name(env): cloudformation.render(s) for env, s in wanted.items()}
     made = plan.make(old_states, wanted, org.users_account_id, old_texts=old_texts, new_texts=new_texts)
     return Planned(made, f"{directory} (the templates last rendered there)")
 
