@@ -333,3 +333,22 @@ def test_role_chains_are_followed_and_machine_or_sso_profiles_skipped(
     assert rows["chained"].account_id == prod.id
     assert (rows["on-ec2"].result, rows["sso"].result) == ("skipped", "skipped")
     assert report.codes_asked == 1
+
+
+def test_names_in_brackets_are_printed_as_written_never_read_as_markup(
+    sandbox: Sandbox, aws_env: AwsPaths, fresh_user: SandboxUser, tmp_path: Path
+) -> None:
+    """The table and its notes show user data as text: "[example-dev]" stays, and a profile botocore accepts with
+    a name like a closing tag ("[/x]") is a row, not a crash."""
+    expired = (
+        "\n[example-dev]\naws_access_key_id = ASIAEXPIREDEXPIRED01\n"
+        "aws_secret_access_key = expiredsecretexpiredsecretexpiredsecret1\n"
+        "aws_session_token = expiredtokenexpiredtokenexpiredtoken\nexpiration = 2020-01-01 00:00:00\n"
+        f"\n[[/x]]\naws_access_key_id = AKIADELETEDDELETED02\naws_secret_access_key = {'y' * 40}\n"
+    )
+    alices_day(sandbox, aws_env, fresh_user, tmp_path, credentials_extra=expired)
+    run = invoke("verify", "--profile", "example-dev", "--profile", "[[]/x]", cwd=tmp_path, input="")
+    assert "Traceback" not in run.output
+    assert run.returncode == 1, run.stderr
+    assert "Note: [example-dev] has expired" in run.stdout
+    assert any(line.lstrip("│ ").startswith("[/x]") for line in run.stdout.splitlines())
