@@ -15,7 +15,9 @@ A record (CloudTrail's fields, plus the sandbox's own under ``sandbox``)::
                                      "decision": "none"}], "decision": "refused", "httpStatus": 403}}
 
 Never a secret: ``requestParameters`` keeps only parameters whose names say they name something (an allow-list of
-name shapes: ``...Name``, ``...Arn``, ``...Id``, ``Bucket``, ``Key``, ``...Url``, ``...Path``), never one whose name
+name shapes: ``...Name``, ``...Arn``, ``...Id``, ``Bucket``, ``Key``, ``...Url``, ``...Path``, and the two others
+authorisation reads, a Lambda function's ``Role`` and a copy's ``CopySource``, so ``policy prove`` can replay the
+call), never one whose name
 mentions a password, secret, token, code, seed or key material; error messages pass through ``redact.mask``.
 The file is opened O_APPEND|O_CREAT|O_NOFOLLOW, 0600 (its directory 0700 if created); each line is written
 whole under a lock and flushed, so concurrent requests never interleave and a crash loses at most the request
@@ -38,7 +40,7 @@ from bootstrap.errors import StateError
 
 _NAMING = re.compile(
     r"(?:[A-Za-z0-9]*(?:Name|Names|Arn|ARN|Arns|Id|Ids|Url|Path|PathPrefix|Prefix|Identifier)|Bucket|Key|"
-    r"SerialNumber|DurationSeconds|Status|Qualifier|Scope)"
+    r"SerialNumber|DurationSeconds|Status|Qualifier|Scope|Role|CopySource)"
 )
 _SECRETISH = re.compile(r"password|secret|token|code|seed|credential|private|sse|ciphertext|plaintext", re.I)
 MAX_VALUE = 256
