@@ -168,9 +168,7 @@ class Learner:
         kept = None if keep is None else {level.lower() for level in keep}
         calls = []
         for call in self.calls:
-            checked = tuple(
-                a for a in call.checked or () if kept is None or access_level(a.action).lower() in kept
-            )
+            checked = tuple(a for a in call.checked or () if kept is None or access_level(a.action).lower() in kept)
             if checked:
                 calls.append(RecordedCall(**{**call.__dict__, "checked": checked}))
         return generate(calls, prefix=self.prefix)
