@@ -85,6 +85,7 @@ class Listener:
         self.port: int = self._socket.getsockname()[1]
         self._lock = threading.Lock()
         self._received: list[Datagram] = []
+        self.ignored = 0  # datagrams dropped unread: CSM's per-attempt ones (with their session tokens), garbage
         self._last = time.monotonic()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"csm-{self.port}", daemon=True)
@@ -115,6 +116,8 @@ class Listener:
                 self._last = time.monotonic()
                 if found is not None:
                     self._received.append(found)
+                else:
+                    self.ignored += 1
 
     def settle(self, quiet: float = 0.2, limit: float = 3.0) -> None:
         """Wait until no datagram has arrived for ``quiet`` seconds (at most ``limit``): the last ones of a command
