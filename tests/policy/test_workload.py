@@ -35,7 +35,8 @@ class Recorded:
 
 def _journal(sandbox: Sandbox) -> Path:
     assert sandbox.layer.journal is not None
-    return sandbox.layer.journal.path
+    path: Path = sandbox.layer.journal.path
+    return path
 
 
 @pytest.fixture(scope="module")
