@@ -156,7 +156,7 @@ class Replayer:
             key = self._user(account)
             config = botocore.config.Config(
                 parameter_validation=False,  # a journal keeps only the parameters that name things
-                retries={"max_attempts": 1},
+                retries={"total_max_attempts": 1},
                 s3={"addressing_style": "path"},
                 inject_host_prefix=False,
             )

@@ -241,7 +241,9 @@ def test_reading_skips_digests_and_sign_ins_and_names_versioned_lambda_calls(tra
     assert calls[1].params == {"Bucket": "acme-data", "Key": "in/a.csv"}
     assert [c.denied for c in calls] == [True, False, True, True, True, True, True, True]
     session = calls[-1]
-    assert session.role == DEPLOYER and session.made_by(DEPLOYER) and session.made_by(session.principal)
+    assert session.role == DEPLOYER
+    assert session.made_by(DEPLOYER)
+    assert session.made_by(session.principal)
     assert len(read_calls([trail], Selection(until=_at("2026-01-31T09:06:00Z")))) == 3
 
 

@@ -64,7 +64,8 @@ def test_the_prefix_scoped_policy_holds_what_the_workload_needed_and_is_proven(
     assert statements["LogsAny"]["Action"] == ["logs:DescribeLogGroups"]
     assert statements["LogsAny"]["Resource"] == "*"
     scoped = [r for s in statements.values() for r in document.as_list(s["Resource"]) if r != "*"]
-    assert scoped and all(f":{prefix}*" in r or f"/{prefix}*" in r for r in scoped), scoped
+    assert scoped
+    assert all(f":{prefix}*" in r or f"/{prefix}*" in r for r in scoped), scoped
     assert statements["S3Object"]["Resource"] == f"arn:aws:s3:::{prefix}*/*"
     assert statements["LambdaFunction"]["Resource"] == f"arn:aws:lambda:*:{account}:function:{prefix}*"
     passing = statements["IamRolePassedToLambda"]
