@@ -180,9 +180,10 @@ def _unneeded(
     for entry in entries:
         if entry == "*":
             continue
-        names = {a.iam_name.lower() for a in expand(entry)}
+        spelled = {a.iam_name.lower(): a.iam_name for a in expand(entry)}
+        names = set(spelled)
         granted |= names
-        hits = sorted(names & used)
+        hits = sorted(spelled[name] for name in names & used)
         if "*" in entry or "?" in entry:
             if len(names) > len(hits):
                 shown = ", ".join(hits) or "none of them"
