@@ -297,12 +297,10 @@ def test_s3_sub_resources_as_boto3_names_them(sandbox: Sandbox, admin: User, nam
     s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": sandbox.region})
     assert s3.get_bucket_acl(Bucket=name)["Grants"]
     bucket = f"arn:aws:s3:::{name}"
-    check(
-        sandbox,
-        "s3",
-        lambda c: c.get_bucket_versioning(Bucket=name),
-        "s3:GetBucketVersioning",
-        bucket,
-        ("AccessDenied", 403),
-        message=f'User: {{arn}} is not authorized to perform: s3:GetBucketVersioning on resource: "{bucket}" because no identity-based policy allows the s3:GetBucketVersioning action',
+    action = "s3:GetBucketVersioning"
+    message = (
+        f'User: {{arn}} is not authorized to perform: {action} on resource: "{bucket}" because no identity-based '
+        f"policy allows the {action} action"
     )
+    versioning = lambda c: c.get_bucket_versioning(Bucket=name)  # noqa: E731
+    check(sandbox, "s3", versioning, action, bucket, ("AccessDenied", 403), message=message)
