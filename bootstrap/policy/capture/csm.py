@@ -14,6 +14,7 @@ The SDK marks CSM as internal; it is the secondary path, for workloads that are 
 from __future__ import annotations
 
 import json
+import secrets
 import socket
 import threading
 import time
@@ -86,7 +87,7 @@ class Listener:
         self._lock = threading.Lock()
         self._received: list[Datagram] = []
         self.ignored = 0  # datagrams dropped unread: CSM's per-attempt ones (with their session tokens), garbage
-        self._last = time.monotonic()
+        self._markers: dict[bytes, threading.Event] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"csm-{self.port}", daemon=True)
         self._thread.start()
@@ -111,24 +112,28 @@ class Listener:
                 continue
             except OSError:
                 return
+            with self._lock:
+                marker = self._markers.pop(data, None)
+                if marker is not None:
+                    marker.set()
+                    continue
             found = parse(data)
             with self._lock:
-                self._last = time.monotonic()
                 if found is not None:
                     self._received.append(found)
                 else:
                     self.ignored += 1
 
-    def settle(self, quiet: float = 0.2, limit: float = 3.0) -> None:
-        """Wait until no datagram has arrived for ``quiet`` seconds (at most ``limit``): the last ones of a command
-        that just exited may still be in the socket."""
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            with self._lock:
-                idle = time.monotonic() - self._last
-            if idle >= quiet:
-                return
-            time.sleep(quiet - idle)
+    def settle(self, limit: float = 3.0) -> None:
+        """Wait until every datagram already sent here has been read: a marker sent now queues behind them (a
+        loopback send lands in the socket's buffer at once), so once the reader has seen it, they are all in."""
+        marker = secrets.token_bytes(16)
+        seen = threading.Event()
+        with self._lock:
+            self._markers[marker] = seen
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            sender.sendto(marker, ("127.0.0.1", self.port))
+        seen.wait(limit)
 
     @property
     def datagrams(self) -> list[Datagram]:
