@@ -78,12 +78,17 @@ def learn(
     import tempfile
 
     from bootstrap.awsfiles.safewrite import private_dir, write_private
+    from bootstrap.cli.prompts import TerminalPrompter
+    from bootstrap.errors import NeedsAnswer
     from bootstrap.policy import document
     from bootstrap.policy.learn import Learner, prepare
     from bootstrap.sandbox import start_sandbox
 
     if review and keep:
         raise click.UsageError("--review asks what --keep says: give one of them")
+    if review and not TerminalPrompter().interactive:
+        # said now, not after the whole session: the review comes when the person stops it
+        raise NeedsAnswer("--review asks at a terminal which access levels to keep", "--keep LEVEL")
     root = Path(tempfile.mkdtemp(prefix="aws-iam-bootstrap-learn-")) if directory is None else directory
     private_dir(root)
     running = start_sandbox(port=port, journal=journal)

@@ -195,6 +195,10 @@ class Replayer:
         judged = tuple(Authorization(str(a["action"]), str(a["resource"])) for a in verdict.get("authorizations") or [])
         if not judged:
             return Skipped(call, f"the sandbox could not authorise it ({record.get('errorMessage', '')})")
+        if params is None and call.checked is not None and set(judged) != set(call.checked):
+            # the recording lacked a parameter that names the resource: this replay would prove something else
+            shown = ", ".join(f"{a.action} on {a.resource}" for a in judged)
+            return Skipped(call, f"the record does not name all it touched (replayed as {shown})")
         refusals = [a for a in verdict["authorizations"] if a.get("decision") != "allow"]
         refused = Authorization(str(refusals[0]["action"]), str(refusals[0]["resource"])) if refusals else None
         return Replayed(call, refused is None, judged, refused, None if params is None else dict(params))

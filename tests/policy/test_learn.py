@@ -22,7 +22,7 @@ from bootstrap.policy.learn import Learned, Learner, prepare
 from bootstrap.policy.prove import prove
 from bootstrap.sandbox import Sandbox, backend
 from tests.support import workload
-from tests.support.cli import BIN, TRANSCRIPT
+from tests.support.cli import BIN, TRANSCRIPT, invoke
 from tests.support.sandbox import refused
 
 Records = Callable[[], list[dict[str, Any]]]
@@ -171,3 +171,9 @@ def test_policy_learn_as_a_person_runs_it(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "learned.json").read_text())["Statement"] == [
         {"Sid": "SqsQueue", "Effect": "Allow", "Action": ["sqs:CreateQueue", "sqs:SendMessage"], "Resource": queue}
     ]
+
+
+def test_review_without_a_terminal_names_the_flag_before_starting() -> None:
+    run = invoke("policy", "learn", "--principal", "arn:aws:iam::210987654321:user/x", "--review")
+    assert run.returncode == 5
+    assert "no terminal to ask on; pass --keep LEVEL" in run.stderr
