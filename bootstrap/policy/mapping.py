@@ -10,8 +10,9 @@ Where it comes from:
   (``FunctionName`` -> ``${FunctionName}``), or one of the few aliases below (S3 ``Bucket`` -> ``${BucketName}``), or
   a parameter that already is such an ARN (``TopicArn``, ``RoleArn``). An action without resource types is
   authorised against ``*``; one whose required resource cannot be filled is ``UnmappedOperation``.
-- A few calls need more than one authorisation (``iam:PassRole`` for a Lambda function's role, ``s3:GetObject`` on
-  a copy's source, ``s3:DeleteObject`` per key of ``DeleteObjects``).
+- A few calls need more than one authorisation (``iam:PassRole`` for a Lambda function's role, with
+  ``iam:PassedToService`` in its own context; ``s3:GetObject`` on a copy's source, ``s3:DeleteObject`` per key of
+  ``DeleteObjects``).
 
 ``lookup(kind, name) -> ARN | None`` lets a caller that knows the account's state resolve what parameters do not
 say (an IAM user's path, a KMS alias's key, a stack's id, an access key's owner); without it names are taken as
