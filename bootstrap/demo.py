@@ -1,8 +1,11 @@
-"""``demo``: a new engineer's first day, played end to end on the embedded sandbox, with the real core.
+"""``demo``: the platform team adds a new engineer, and her first day, played end to end on the embedded sandbox,
+with the real core.
 
-What runs is what the commands run: ``onboarding.onboard`` (identity, MFA device, session, own key, render,
-role checks, links), then, the next morning, ``sessions.refresh`` and ``verify.verify``, then botocore itself
-using a role profile from the written files. Only two things stand in for the world:
+What runs is what the commands run: ``org add-user`` (users.yaml edited, the organisation applied through the
+admin's profiles, the first credentials handed over in a 0600 file), then with the key she was handed
+``onboarding.onboard`` (identity, MFA device, session, own key, render, role checks, links), the next morning
+``sessions.refresh`` and ``verify.verify``, then ``org grant`` of one more role and ``verify`` again, then
+botocore itself using a role profile from the written files. Only two things stand in for the world:
 
 - the phone: ``mfa.Authenticator`` learns the seed from the QR code's event (as a phone scanning it would) and
   computes the codes; with ``interactive`` the person sees the code and types it;
@@ -28,6 +31,8 @@ from bootstrap.errors import CheckFailed
 from bootstrap.prompts import Prompter
 
 USER = "alice"
+GRANTS = {"DEV": ("ADMIN",), "PROD": ("READ",)}
+LATER_GRANT = ("DEV", "OPS")
 NEXT_MORNING = timedelta(hours=20)
 
 
@@ -142,13 +147,12 @@ def run_demo(on_event: Sink, *, prompter: Prompter | None = None, keep: Path | N
 
     clock = DemoClock(on_jump=lambda s: on_event(Said(f"(the demo's clock jumps {s:.0f} s ahead instead of waiting)")))
     rows: list[SummaryRow] = []
-    with start_sandbox() as sandbox:
+    with start_sandbox(people=("bob",)) as sandbox:
         sandbox.layer.clock = lambda: clock.now().timestamp()
         workspace = prepare_workspace(sandbox, keep)
         try:
             home = workspace.root / "home"
             home.mkdir(mode=0o700, exist_ok=True)
-            alice = sandbox.users[USER]
             on_event(Chapter(0, "The sandbox: an AWS organisation on 127.0.0.1", "aws-iam-bootstrap sandbox"))
             on_event(Said(f"AWS endpoint: {sandbox.endpoint_url} (moto, plus the IAM/STS rules it lacks)"))
             on_event(Said(f"throw-away HOME and AWS files: {workspace.root} (your real ~/.aws is never touched)"))
@@ -156,14 +160,26 @@ def run_demo(on_event: Sink, *, prompter: Prompter | None = None, keep: Path | N
                 on_event(
                     Said(f"account {account.id} {account.name} ({env}): roles {', '.join(account.roles.values())}")
                 )
-            grants = "; ".join(f"{kinds and ', '.join(kinds)} on {env}" for env, kinds in alice.grants.items())
-            on_event(
-                Said(
-                    f"{USER} was just given a user in the users-only account {sandbox.users_account_id}, a console "
-                    f"password to reset and a one-time access key {alice.one_time_key.access_key_id}; the trust "
-                    f"policies let her assume {grants}, with MFA"
+            admin_environ = dict(workspace.admin_exports)
+            with _environment(admin_environ, CLEARED):
+                add = "aws-iam-bootstrap org add-user alice --grant DEV:ADMIN --grant PROD:READ"
+                on_event(Chapter(1, f"The platform team adds {USER}", add))
+                on_event(
+                    Said(
+                        f"the admin's profiles, one per account: {admin_environ['AWS_IAM_BOOTSTRAP_ORG_PROFILES']} "
+                        "(each checked to be in its account before anything changes)"
+                    )
                 )
-            )
+                handed = _platform(workspace.root, on_event, add_user=GRANTS)
+                rows.append(
+                    SummaryRow(
+                        "add-user",
+                        add,
+                        f"users.yaml edited, trusts applied, credentials in {handed.path} (0600)",
+                        handed.path is not None,
+                    )
+                )
+            one_time_key = handed.handover.key  # what the admin passed to her: the file's key
             environ = {
                 **dict(workspace.exports),
                 "HOME": str(home),
@@ -184,8 +200,8 @@ def run_demo(on_event: Sink, *, prompter: Prompter | None = None, keep: Path | N
                             Said("the demo's built-in authenticator scanned it: it computes the codes a phone would")
                         )
 
-                on_event(Chapter(1, f"First day: {USER} onboards", "aws-iam-bootstrap onboard"))
-                options = onboarding.OnboardOptions(paths=paths, inputs=inputs, one_time_key=alice.one_time_key)
+                on_event(Chapter(2, f"First day: {USER} onboards", "aws-iam-bootstrap onboard"))
+                options = onboarding.OnboardOptions(paths=paths, inputs=inputs, one_time_key=one_time_key)
                 result = onboarding.onboard(options, prompter or _Unasked(), codes, onboarding_events, clock=clock)
                 works = [r.profile for r in result.roles if r.ok]
                 refused = [r.profile for r in result.roles if not r.ok]
@@ -201,7 +217,7 @@ def run_demo(on_event: Sink, *, prompter: Prompter | None = None, keep: Path | N
                 for path in (paths.config, paths.credentials):
                     on_event(Shown(f"{path} (written by onboard; secrets masked)", path.read_text(encoding="utf-8")))
 
-                on_event(Chapter(2, "Next morning: one MFA code for the day", "aws-iam-bootstrap refresh"))
+                on_event(Chapter(3, "Next morning: one MFA code for the day", "aws-iam-bootstrap refresh"))
                 clock.offset += NEXT_MORNING.total_seconds()
                 on_event(
                     Said(f"(the demo's clock jumps {NEXT_MORNING} ahead: yesterday's 12-hour session has expired)")
@@ -213,7 +229,7 @@ def run_demo(on_event: Sink, *, prompter: Prompter | None = None, keep: Path | N
                     SummaryRow("refresh", "aws-iam-bootstrap refresh", f"one code; session valid for {left}", True)
                 )
 
-                on_event(Chapter(3, "At a glance: which profile works, and why not", "aws-iam-bootstrap verify"))
+                on_event(Chapter(4, "At a glance: which profile works, and why not", "aws-iam-bootstrap verify"))
                 organisation = verify.load_organisation(inputs.const_file, workspace.root)
                 report = verify.verify(paths, codes, organisation=organisation, clock=clock)
                 on_event(report)
@@ -229,10 +245,23 @@ def run_demo(on_event: Sink, *, prompter: Prompter | None = None, keep: Path | N
                     )
                 )
 
+            env, kind = LATER_GRANT
+            with _environment(admin_environ, CLEARED):
+                grant = f"aws-iam-bootstrap org grant {USER} {env}:{kind}"
+                on_event(Chapter(5, f"The platform team grants {USER} {kind} on {env}", grant))
+                _platform(workspace.root, on_event, grant=LATER_GRANT)
+            with _environment(environ, CLEARED):
+                on_event(Chapter(6, f"{USER} sees the new role work", "aws-iam-bootstrap verify"))
+                again = verify.verify(paths, codes, organisation=organisation, clock=clock)
+                on_event(again)
+                granted = f"{sandbox.accounts[env].name}_{kind.lower()}"
+                works_now = any(c.profile == granted and c.result == "ok" for c in again.checks)
+                rows.append(SummaryRow("grant", grant, f"{granted}: {'works' if works_now else 'refused'}", works_now))
+
                 profile = f"{sandbox.accounts['DEV'].name}_admin"
                 on_event(
                     Chapter(
-                        4,
+                        7,
                         "Using a profile: botocore reads the files",
                         f"aws sts get-caller-identity --profile {profile}",
                     )
@@ -242,8 +271,11 @@ def run_demo(on_event: Sink, *, prompter: Prompter | None = None, keep: Path | N
                 rows.append(SummaryRow("use a role", f"aws --profile {profile} ...", arn, ":assumed-role/" in arn))
 
             _expect(result, report, profile=f"{sandbox.accounts['PROD'].name}_admin")
+            if not works_now:
+                raise CheckFailed(f"the demo expected {granted} to work once granted, and it did not")
             next_steps = (
                 "aws-iam-bootstrap sandbox      # this sandbox, kept running, to try every command yourself",
+                "cp users.yaml.example users.yaml && aws-iam-bootstrap org plan --offline   # your team's people",
                 "cp CONST.inc.example CONST.inc # in your team's repository: its accounts, roles and region",
                 "aws-iam-bootstrap onboard      # your first day, with your one-time key",
                 "aws-iam-bootstrap refresh      # every morning: one MFA code",
@@ -253,6 +285,47 @@ def run_demo(on_event: Sink, *, prompter: Prompter | None = None, keep: Path | N
         finally:
             if keep is None:
                 workspace.remove()  # the throw-away files go, whether the story finished or not
+
+
+def _platform(
+    root: Path,
+    on_event: Sink,
+    *,
+    add_user: Mapping[str, tuple[str, ...]] | None = None,
+    grant: tuple[str, str] | None = None,
+) -> Any:
+    """What `org add-user` or `org grant` runs, in the workspace as the team's repository, through the admin's
+    profiles: the users file edited, the changed accounts planned and applied, a new person's credentials handed
+    over in a 0600 file. Returns the ``HandedOver`` event (add-user)."""
+    from bootstrap.org import accounts, load, workflow
+
+    sources = load.find(root)
+    org = load.load(sources)
+    if add_user is not None:
+        edit = workflow.add_user_edit(org, USER, add_user, False)
+    else:
+        assert grant is not None
+        edit = workflow.grant_edit(org, USER, {grant[0]: (grant[1],)}, revoke=False)
+    before, after, text = workflow.edited(sources, edit)
+    workflow.write_text(sources.users_file, text)
+    profiles = accounts.parse_profiles((), os.environ.get(accounts.PROFILES_ENV))
+
+    def reach(organisation: Any, envs: list[str]) -> Any:
+        return accounts.through_profiles(organisation, profiles, envs)
+
+    envs = workflow.people_envs(before, after)
+    done = workflow.deploy(after, envs, reach, "iam", _Unasked(), on_event, yes=True, dry_run=False)
+    if add_user is None:
+        return None
+    seen: list[object] = []
+
+    def capture(event: object) -> None:
+        seen.append(event)
+        on_event(event)
+
+    users = done.access["USERS"] if done is not None else reach(after, ["USERS"])["USERS"]
+    workflow.hand_over(after, users, USER, capture, to=root / "handover" / f"{USER}.txt")
+    return next(e for e in seen if isinstance(e, workflow.HandedOver))
 
 
 def _hours(left: timedelta) -> str:

@@ -22,6 +22,8 @@ ALREADY_EXISTS: Final = frozenset({"EntityAlreadyExists"})
 CONNECTION: Final = "ConnectionError"
 NO_CREDENTIALS: Final = "NoCredentials"
 PROCESS_FAILED: Final = "CredentialProcessFailed"
+PROCESS_NOT_FOUND: Final = "CredentialProcessNotFound"
+PROCESS_TIMEOUT: Final = "CredentialProcessTimeout"
 
 
 def reason_for(code: str, action: str, *, mfa: bool = True, role_known: bool | None = None) -> str:
@@ -61,6 +63,10 @@ def reason_for(code: str, action: str, *, mfa: bool = True, role_known: bool | N
         return "no credentials"
     if code == PROCESS_FAILED:
         return "its credential_process failed: run the line by hand to see why"
+    if code == PROCESS_NOT_FOUND:
+        return "its credential_process names a program that is not on PATH (or cannot be run)"
+    if code == PROCESS_TIMEOUT:
+        return "its credential_process did not answer in time"
     if code == "RegionDisabledException":
         return "STS is not enabled in this region"
     return f"refused by AWS ({code})" if code else "failed"

@@ -9,7 +9,7 @@ import configparser
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bootstrap.awsfiles.scanner import parse_error, section_key
+from bootstrap.awsfiles.scanner import parse_error, section_key, universal
 from bootstrap.errors import InputError
 
 
@@ -30,7 +30,8 @@ def botocore_parse(text: str, name: str) -> dict[str, dict[str, Any]]:
     the line when botocore would refuse the file."""
     parser = configparser.RawConfigParser()
     try:
-        parser.read_string(text, source=name)
+        # botocore opens the file in text mode: universal newlines, so a lone \r ends a line there too.
+        parser.read_string(universal(text), source=name)
     except configparser.Error as exc:
         raise parse_error(exc, name) from None
     parsed: dict[str, dict[str, Any]] = {}

@@ -29,7 +29,9 @@ from bootstrap.awsfiles.scanner import (
     Option,
     Section,
     display_name,
+    ends_line,
     header_line,
+    lines_of,
     scan,
 )
 from bootstrap.errors import InputError
@@ -161,12 +163,13 @@ def merge_detailed(
     text = "".join(top)
     if to_append:
         text = _append_sections(text, [_new_section_text(want) for want in to_append])
-    elif not existing.endswith("\n") and touched_last and text.endswith("\n"):
+    elif not ends_line(existing) and touched_last and text.endswith("\n"):
         # the user's file had no final newline and still ends with their section: keep it that way
         text = text[:-1]
     if tail_pruned and not to_append:
-        ending = "\n" if existing.endswith("\n") else ""
-        text = text.rstrip("\n") + ending if text.strip() else ""
+        last = lines_of(existing)[-1]
+        ending = last[len(last.rstrip("\r\n")) :]  # the file's own final line end, or none
+        text = text.rstrip("\r\n") + ending if text.strip() else ""
     present = {k for k in index if not (prune and k in managed_keys and k not in rendered_keys)}
     created = frozenset((managed_keys & present) | {k for k in wanted if k not in index})
     for want in to_append:
@@ -212,7 +215,7 @@ def _update_section(sec: Section, options: list[Option], delete: Iterable[str]) 
             continue
         if not _same_value(current.value, opt.value):
             text = _line(opt.text)
-            if not children[where][1].endswith("\n"):
+            if not ends_line(children[where][1]):
                 text = text[:-1]  # it was the file's last line, without a newline
             children[where] = (opt, text)
             changed = True
@@ -224,7 +227,7 @@ def _update_section(sec: Section, options: list[Option], delete: Iterable[str]) 
     if appended:
         option_indexes = [i for i, (opt, _) in enumerate(children) if opt is not None and i not in removed_positions]
         at = option_indexes[-1] + 1 if option_indexes else 0
-        if at > 0 and not children[at - 1][1].endswith("\n"):
+        if at > 0 and not ends_line(children[at - 1][1]):
             children[at - 1] = (children[at - 1][0], children[at - 1][1] + "\n")
         children.insert(at, (None, "".join(appended)))
         removed_positions = {p + 1 if p >= at else p for p in removed_positions}
@@ -232,7 +235,7 @@ def _update_section(sec: Section, options: list[Option], delete: Iterable[str]) 
 
 
 def _line(text: str) -> str:
-    return text if text.endswith("\n") else text + "\n"
+    return text if ends_line(text) else text + "\n"
 
 
 def _without_section(sec: Section) -> str:
@@ -241,17 +244,16 @@ def _without_section(sec: Section) -> str:
     children = sec.children
     last_option = max((i for i, (opt, _) in enumerate(children) if opt is not None), default=-1)
     tail = "".join(text for _, text in children[last_option + 1 :])
-    if tail.startswith("\n"):
-        tail = tail[1:]
-    elif tail.startswith("\r\n"):
-        tail = tail[2:]
+    first = lines_of(tail)[:1]
+    if first and not first[0].strip():
+        tail = tail[len(first[0]) :]  # the blank line that separated it, whatever its line end
     return tail
 
 
 def _without_trailing_comments(text: str) -> str:
     """``text`` less the comment lines at its end: a comment block directly above a created section's header
     introduces that section (``_new_section_text`` put it there), so it goes when the section is pruned."""
-    lines = text.splitlines(keepends=True)
+    lines = lines_of(text)
     while lines and lines[-1].startswith(("#", ";")):
         lines.pop()
     return "".join(lines)
@@ -274,10 +276,10 @@ def _leading_comments(sec: Section) -> str:
 
 
 def _append_sections(text: str, sections: list[str]) -> str:
-    if text and not text.endswith("\n"):
+    if text and not ends_line(text):
         text += "\n"
-    if text.strip() and not text.endswith("\n\n"):
-        text += "\n"
+    if text.strip() and lines_of(text)[-1].strip():
+        text += "\n"  # one blank line between the user's last line and what is appended
     return text + "\n".join(sections)
 
 
@@ -303,7 +305,7 @@ def set_in_text(
     if new_text is None:
         return text, (), ()
     top = list(doc.top)
-    if top_index == len(top) - 1 and not text.endswith("\n") and new_text.endswith("\n"):
+    if top_index == len(top) - 1 and not ends_line(text) and new_text.endswith("\n"):
         new_text = new_text[:-1]
     top[top_index] = new_text
     return "".join(top), (), (profile,)

@@ -119,18 +119,40 @@ def locked(path: Path, timeout: float = 30.0, *, follow_links: bool = True) -> I
 
 
 def read_text(path: Path) -> str | None:
-    """The text of ``path`` (through symlinks), byte for byte (no newline translation); None when missing."""
+    """The text of ``path`` (through symlinks), byte for byte (no newline translation); None when missing.
+
+    Anything but a regular file (a directory, a FIFO, a device, a socket) is refused at once: opened without
+    blocking, so a FIFO cannot hang the tool, and never read, so a device is never consumed."""
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            return handle.read()
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     except FileNotFoundError:
         return None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); nothing was changed") from None
     except IsADirectoryError:
         raise InputError(f"{path} is a directory, not a file; nothing was changed") from None
     except OSError as exc:
         raise StateError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError(f"{path} is a directory, not a file; nothing was changed")
+        if not stat.S_ISREG(mode):
+            raise InputError(f"{path} is not a regular file ({_kind(mode)}); nothing was changed")
+        chunks: list[bytes] = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+    except OSError as exc:
+        raise StateError(f"cannot read {path}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); nothing was changed") from None
+
+
+def _kind(mode: int) -> str:
+    kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+    return next((name for test, name in kinds if test(mode)), "a socket" if stat.S_ISSOCK(mode) else "not a file")
 
 
 def write_private(
@@ -151,13 +173,15 @@ def write_private(
     target = target_of(path) if follow_links else path.absolute()
     private_dir(target.parent)
     data = text.encode("utf-8") if isinstance(text, str) else text
+    owner = _owner_of(target)
+    _remove_stale(target, target.parent, backup_prefix(path).parent)
     backup_path: Path | None = None
     try:
         if backup:
             old = _read_bytes(target)
             if old is not None:
-                backup_path = _write_backup(path, old)
-        _replace(target, data)
+                backup_path = _write_backup(path, old, owner)
+        _replace(target, data, owner)
     except OSError as exc:
         if backup_path is not None:
             # the file was not replaced: leave the directory as it was, with no backup of an unchanged file
@@ -218,6 +242,48 @@ def prune_backups(path: Path, keep: int) -> None:
             old.unlink()
 
 
+def _owner_of(target: Path) -> tuple[int, int] | None:
+    """The owner and group of the file about to be replaced (None when there is none); refuses a target that is
+    not a regular file: a device or a FIFO at the config's path is not ours to replace."""
+    try:
+        info = target.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StateError(f"cannot inspect {target}: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise StateError(f"{target} is not a regular file ({_kind(info.st_mode)}); it was left as it is")
+    return info.st_uid, info.st_gid
+
+
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?:tmp|bak-tmp)-(?P<pid>\d+)-[0-9a-f]{8}")
+
+
+def _remove_stale(target: Path, *directories: Path) -> None:
+    """Remove the temporary files (of ``target`` and of its backups) a killed run left in ``directories``: they
+    may hold secrets. Only those of a process that no longer exists: a live writer's are its own business."""
+    for directory in dict.fromkeys(directories):
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(directory):
+                found = _TEMPORARY.fullmatch(entry.name)
+                if found is None or found["name"] != target.name or _alive(int(found["pid"])):
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    Path(entry.path).unlink()
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
 def _read_bytes(target: Path) -> bytes | None:
     try:
         return target.read_bytes()
@@ -225,12 +291,16 @@ def _read_bytes(target: Path) -> bytes | None:
         return None
 
 
-def _create_exclusive(path: Path) -> int:
+def _create_exclusive(path: Path, owner: tuple[int, int] | None = None) -> int:
     # O_NOFOLLOW: a symlink planted at our temporary name must not redirect the write elsewhere.
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
     fd = os.open(path, flags, FILE_MODE)
     try:
         os.fchmod(fd, FILE_MODE)  # the umask may have removed bits we asked for; set them explicitly
+        if owner is not None and owner != (os.geteuid(), os.getegid()):
+            # Run as root on a user's files (sudo -E): the file stays theirs. Without the right to, it cannot.
+            with contextlib.suppress(PermissionError):
+                os.fchown(fd, *owner)
     except BaseException:
         os.close(fd)
         raise
@@ -245,31 +315,34 @@ def _write_all(fd: int, data: bytes) -> None:
     os.fsync(fd)
 
 
-def _write_backup(path: Path, data: bytes) -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-    for attempt in range(100):
-        suffix = stamp if attempt == 0 else f"{stamp}-{attempt}"
-        backup_path = Path(f"{backup_prefix(path)}{suffix}")
+def _write_backup(path: Path, data: bytes, owner: tuple[int, int] | None) -> Path:
+    """The backup is written whole under a temporary name, then linked to its final name: a kill half-way never
+    leaves a truncated backup under a valid name."""
+    prefix = backup_prefix(path)
+    tmp = prefix.with_name(f".{target_of(path).name}.bak-tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    fd = _create_exclusive(tmp, owner)
+    try:
         try:
-            fd = _create_exclusive(backup_path)
-        except FileExistsError:
-            continue
-        try:
+            _write_all(fd, data)
+        finally:
+            os.close(fd)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        for attempt in range(100):
+            backup_path = Path(f"{prefix}{stamp if attempt == 0 else f'{stamp}-{attempt}'}")
             try:
-                _write_all(fd, data)
-            finally:
-                os.close(fd)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                backup_path.unlink()
-            raise
-        return backup_path
-    raise OSError(errno.EEXIST, f"no free backup name for {path}")
+                os.link(tmp, backup_path)
+            except FileExistsError:
+                continue
+            return backup_path
+        raise OSError(errno.EEXIST, f"no free backup name for {path}")
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
-def _replace(target: Path, data: bytes) -> None:
+def _replace(target: Path, data: bytes, owner: tuple[int, int] | None) -> None:
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
-    fd = _create_exclusive(tmp)
+    fd = _create_exclusive(tmp, owner)
     try:
         try:
             _write_all(fd, data)

@@ -16,6 +16,7 @@ write (bench/RESULTS.md), before any merging.
 from __future__ import annotations
 
 import configparser
+import re
 import shlex
 from dataclasses import dataclass, field
 from typing import Literal
@@ -122,6 +123,26 @@ _OPTCRE = configparser.RawConfigParser.OPTCRE
 COMMENT_PREFIXES = ("#", ";")
 
 
+# Where a line ends when botocore reads a file: Python's universal newlines (``\r\n``, a lone ``\r``, ``\n``), and
+# nowhere else. str.splitlines() also cuts at U+2028, U+0085, \v, \f...: inside a value those are not line ends.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def lines_of(text: str) -> list[str]:
+    """``text`` cut into lines exactly where botocore's reading of the file cuts them, each with its own end."""
+    return _LINE.findall(text)
+
+
+def ends_line(text: str) -> bool:
+    """Whether ``text`` ends with a line end (any of the three botocore reads)."""
+    return text.endswith(("\n", "\r"))
+
+
+def universal(text: str) -> str:
+    """``text`` with its line ends as botocore sees them once it has opened the file (all ``\n``)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def scan(text: str, kind: Kind, name: str) -> Scanned:
     """Split an AWS file into sections and options without losing a byte.
 
@@ -131,10 +152,7 @@ def scan(text: str, kind: Kind, name: str) -> Scanned:
     Why not configupdater's own parser: see the module docstring; the tests check this scanner against
     configupdater's round trip and botocore.
     """
-    parts = text.split("\n")
-    lines = [part + "\n" for part in parts[:-1]]
-    if parts[-1]:
-        lines.append(parts[-1])
+    lines = lines_of(text)
     sections: list[Section] = []
     seen_sections: set[str] = set()
     seen_keys: set[str] = set()

@@ -51,8 +51,11 @@ _role_duration = options.duration(
 def _codes(token_code: str | None, token_code_command: str | None, *, tty: bool = False) -> CodeSource:
     from bootstrap.cli.prompts import TerminalPrompter, TtyPrompter
 
-    prompter = TtyPrompter() if tty else TerminalPrompter()
-    return options.code_source(token_code, token_code_command, prompter)
+    if tty:
+        # Run by an SDK: no flag of ours can be added on the spot; the environment, or the line itself, can.
+        answer_with = f"${limits.CODE_COMMAND_ENV} (or {limits.CODE_COMMAND_FLAG} in the credential_process line)"
+        return options.code_source(None, token_code_command, TtyPrompter(), answer_with=answer_with)
+    return options.code_source(token_code, token_code_command, TerminalPrompter())
 
 
 @click.command()
@@ -110,12 +113,18 @@ def refresh(
     )
     left = human_duration(result.remaining.total_seconds()) if result.remaining is not None else "unknown"
     expires = format_expiration(result.session.expiration) if result.session.expiration else "?"
+    where = f" (in the cache its credential_process reads, {result.cache})" if result.cache else ""
     if result.renewed:
-        out(f"Session [{result.profile}] renewed with {result.mfa_serial}: valid until {expires} UTC ({left}).")
+        out(f"Session [{result.profile}] renewed with {result.mfa_serial}: valid until {expires} UTC ({left}){where}.")
     else:
         out(
             f"Session [{result.profile}] is still valid until {expires} UTC ({left} left, more than "
-            f"{min_ttl}m): no code asked. Use --force to renew it."
+            f"{min_ttl}m){where}: no code asked. Use --force to renew it."
+        )
+    if result.cache and result.change:
+        out(
+            f"Removed the session in [{result.profile}] of {result.change.path}: "
+            "it shadowed the credential_process line."
         )
 
 
@@ -269,6 +278,19 @@ def exec_(
 @click.option(
     "--workers", type=click.IntRange(1, 64), default=16, show_default=True, help="Checks run at the same time."
 )
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="Renew an expired (or nearly expired) MFA session first, as `refresh` does (one code), and write it back.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1, 3600),
+    default=60,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long a profile's credential_process may take before it counts as failed.",
+)
 def verify(
     patterns: tuple[str, ...],
     output: str,
@@ -276,13 +298,16 @@ def verify(
     token_code_command: str | None,
     const_file: Path | None,
     workers: int,
+    refresh: bool,
+    timeout: float,
 ) -> None:
     """Check that every profile works, and say in plain words why the others do not.
 
-    Reads every profile from your AWS files as the SDKs do. Role profiles: assumes the role from its
-    source profile and asks the new credentials who they are (a different account than the role_arn's is a
-    failure). Session, key and credential_process profiles: GetCallerIdentity. At most one MFA code is asked
-    per MFA device, and none while the source session is valid; nothing is written.
+    Resolves every profile as the SDKs do: keys in the credentials file first, then the profile's
+    credential_process (run for real, for at most --timeout seconds), then keys in the config file; a session
+    is used as it is, so an expired one fails, naming `refresh` (--refresh renews it first and writes it back).
+    Role profiles: assumes the role from its source and asks the new credentials who they are (a different
+    account than the role_arn's is a failure). At most one MFA code is asked per MFA device.
 
     Per profile: account id and name, role, result, AWS error code, reason (not in the trust policy, MFA
     required, expired session, role does not exist, wrong account returned, invalid key...), the session's
@@ -294,6 +319,7 @@ def verify(
     Example:
       aws-iam-bootstrap verify
       aws-iam-bootstrap verify --profile 'example-prod_*' --output json
+      aws-iam-bootstrap verify --refresh
     """
     import json
 
@@ -309,19 +335,21 @@ def verify(
         organisation=organisation,
         max_workers=workers,
         clock=environment.clock,
+        refresh=refresh,
+        process_timeout=timeout,
     )
     if output == "json":
         out(json.dumps(report.as_json(), indent=2))
     else:
         print_report(report)
     if not report.ok:
-        raise CheckFailed(f"{len(report.failed)} of {len(report.checks)} profiles failed")
+        raise CheckFailed(f"{len(report.failed)} of {report.checked} checked profiles failed")
 
 
 def _temporary(profile: str, token_code: str | None, token_code_command: str | None, duration: int | None) -> Any:
     """Temporary credentials for `env` and `exec`."""
     from bootstrap.awsfiles.locations import aws_paths
-    from bootstrap.engineer.resolve import profile_credentials
+    from bootstrap.engineer.export import profile_credentials
 
     environment = current()
     return profile_credentials(

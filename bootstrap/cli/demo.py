@@ -18,12 +18,15 @@ from bootstrap.cli.output import StepPrinter, console, out, print_report, styled
     help="Write the throw-away HOME and AWS files into this directory and keep them (default: a temporary one).",
 )
 def demo(interactive: bool, keep: Path | None) -> None:
-    """Watch a new engineer's first day, end to end, with no AWS account: on the embedded sandbox.
+    """Watch the platform team add a new engineer and her first day, end to end, with no AWS account: on the
+    embedded sandbox.
 
-    Starts the sandbox (moto on 127.0.0.1, seeded with a users-only account, dev and prod, and alice with a
-    one-time key), uses a throw-away HOME (never your ~/.aws), and runs the real onboard (render, MFA device
-    with its QR code, own key, MFA session, every role checked, console links), then next morning's refresh and
-    verify, then botocore using a role profile. Where a phone would give an MFA code, the demo's built-in
+    Starts the sandbox (moto on 127.0.0.1, seeded with a users-only account, dev and prod), uses a throw-away
+    HOME (never your ~/.aws), and runs the real commands: the admin's org add-user alice (users.yaml edited, the
+    trusts applied, her temporary password and one-time key handed over in a 0600 file); alice's onboard with
+    that key (render, MFA device with its QR code, own key, MFA session, every role checked, console links);
+    next morning's refresh and verify; the admin's org grant of OPS on dev, and verify showing it work; then
+    botocore using a role profile. Where a phone would give an MFA code, the demo's built-in
     authenticator computes it from the device's seed, and says so; the demo's clock jumps to the next 30-second
     window instead of waiting. alice's prod admin profile is refused by its trust policy: that is the point.
 
@@ -45,13 +48,16 @@ class _Printer:
     """Shows the demo's chapters and narration, and each command's own output as the command prints it."""
 
     def __init__(self) -> None:
+        from bootstrap.cli.org import _Printer as OrgPrinter
         from bootstrap.engineer.onboard import ONBOARD_STEPS
 
         self.onboard = StepPrinter(len(ONBOARD_STEPS))
+        self.org = OrgPrinter()
 
     def __call__(self, event: Any) -> None:
         from bootstrap import demo
         from bootstrap.engineer import verify
+        from bootstrap.org import apply, workflow
 
         if isinstance(event, demo.Chapter):
             out()
@@ -65,6 +71,8 @@ class _Printer:
                 out(f"  │ {line}")
         elif isinstance(event, verify.VerifyReport):
             print_report(event)
+        elif isinstance(event, workflow.Planned | workflow.HandedOver | apply.Progress):
+            self.org(event)
         else:
             self.onboard(event)
 

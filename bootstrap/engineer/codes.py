@@ -174,12 +174,14 @@ def with_codes(
 
 
 class PromptCodes:
-    """A person types the codes at a prompt (the CLI's default)."""
+    """A person types the codes at a prompt (the CLI's default). ``answer_with`` names what gives a code without a
+    terminal, for the message when there is none."""
 
     asks_again = True
 
-    def __init__(self, prompter: Prompter) -> None:
+    def __init__(self, prompter: Prompter, answer_with: str = f"--token-code or {CODE_FLAG}") -> None:
         self.prompter = prompter
+        self.answer_with = answer_with
 
     @property
     def can_answer(self) -> bool:
@@ -189,7 +191,7 @@ class PromptCodes:
         question = request.label
         if request.problem:
             question = f"{request.problem}.\n{question}"
-        return self.prompter.text(question, f"--token-code or {CODE_FLAG}")
+        return self.prompter.text(question, self.answer_with)
 
 
 class FixedCode:

@@ -27,10 +27,10 @@ from bootstrap.aws.errors import calling
 from bootstrap.awsfiles import layout
 from bootstrap.awsfiles.layout import Profiles
 from bootstrap.awsfiles.locations import AwsPaths
-from bootstrap.awsfiles.store import load_profiles
+from bootstrap.awsfiles.store import load_credentials_file, load_profiles
 from bootstrap.clock import Clock, SystemClock
 from bootstrap.credentials import Credentials
-from bootstrap.engineer import roles
+from bootstrap.engineer import process, roles
 from bootstrap.engineer.codes import CodeSource, Counting
 from bootstrap.engineer.resolve import SourceSessions, role_session_name
 from bootstrap.engineer.session import DEFAULT_MIN_TTL
@@ -120,16 +120,23 @@ def load_organisation(const_file: Path | None, cwd: Path) -> Organisation | None
     return Organisation(names, arns)
 
 
-def classify(settings: Mapping[str, Any]) -> Kind:
+def classify(settings: Mapping[str, Any], in_credentials_file: Mapping[str, Any] | None = None) -> Kind:
+    """What a profile's credentials are, in botocore's order: a role; keys in the credentials file; a
+    ``credential_process``; keys in the config file."""
+
+    def keys(values: Mapping[str, Any]) -> Kind | None:
+        if values.get("aws_session_token") or values.get("aws_security_token"):
+            return "session"
+        return "key" if values.get("aws_access_key_id") else None
+
     if settings.get("role_arn"):
         return "role"
-    if settings.get("aws_session_token") or settings.get("aws_security_token"):
-        return "session"
-    if settings.get("aws_access_key_id"):
-        return "key"
+    first = keys(in_credentials_file) if in_credentials_file is not None else None
+    if first is not None:
+        return first
     if settings.get("credential_process"):
         return "process"
-    return "none"
+    return keys(settings) or "none"
 
 
 def _key_age_warning(key: Credentials, callers: Sequence[Credentials], clock: Clock) -> tuple[str, ...]:
@@ -164,12 +171,14 @@ class _Checker:
         organisation: Organisation | None,
         clock: Clock,
         source_errors: Mapping[str, BootstrapError],
+        kinds: Mapping[str, Kind],
     ) -> None:
         self.profiles = profiles
         self.sources = sources
         self.organisation = organisation
         self.clock = clock
         self.source_errors = source_errors
+        self.kinds = kinds
 
     def account_name(self, account_id: str | None, profile: str) -> str:
         if self.organisation and account_id and account_id in self.organisation.account_names:
@@ -184,7 +193,7 @@ class _Checker:
     def check(self, profile: str) -> ProfileCheck:
         started = time.perf_counter()
         settings = self.profiles[profile]
-        kind = classify(settings)
+        kind = self.kinds[profile]
         try:
             check = self._check(profile, settings, kind)
         except AwsError as exc:
@@ -239,6 +248,8 @@ class _Checker:
 
     def _check(self, profile: str, settings: Mapping[str, Any], kind: Kind) -> ProfileCheck:
         region = str(settings["region"]) if settings.get("region") else None
+        if kind == "none" and self.sources.renew and profile + layout.SUFFIX in self.profiles:
+            kind = "session"  # `verify --refresh` made its session (as `refresh` would), and checks it
         if kind == "none":
             if profile + layout.SUFFIX in self.profiles:
                 # The SDKs find nothing here until `refresh` writes the session: that profile does not work yet.
@@ -255,37 +266,29 @@ class _Checker:
             return ProfileCheck(profile, kind, "skipped", reason="no credentials in this profile")
         if kind == "role":
             return self._check_role(profile, settings, region)
-        warnings: tuple[str, ...] = ()
-        if kind == "session":
-            credentials = layout.read_session(settings)
-            assert credentials is not None  # classify saw a token
-            left = self._left(credentials)
-            if left is not None and left <= 0:
-                return self._failure(profile, settings, kind, "ExpiredToken", "sts:GetCallerIdentity", remaining=left)
-        elif kind == "key":
-            key = layout.read_static(settings)
-            if key is None:
-                return self._failure(profile, settings, kind, "", "", reason="aws_secret_access_key is missing")
-            credentials = key
-        else:
-            if profile in self.source_errors:
-                raise self.source_errors[profile]
-            credentials = self.sources.source(profile).credentials
+        if profile in self.source_errors:
+            raise self.source_errors[profile]
+        if kind == "key" and not (settings.get("aws_secret_access_key")):
+            return self._failure(profile, settings, kind, "", "", reason="aws_secret_access_key is missing")
+        credentials = self.sources.source(profile).credentials  # as the SDKs take it (already run for a process)
+        left = self._left(credentials)
+        if left is not None and left <= 0:
+            return self._failure(profile, settings, kind, "ExpiredToken", "sts:GetCallerIdentity", remaining=left)
         identity = sts.caller_identity(credentials, region=region)
+        warnings: tuple[str, ...] = ()
         if kind == "key":
             warnings = _key_age_warning(credentials, self._sessions_of(profile), self.clock)
         account_id = identity.account or None
-        arn = identity.arn
-        parsed = arns.parse(arn)
+        parsed = arns.parse(identity.arn)
         return ProfileCheck(
             profile=profile,
             kind=kind,
             result="ok",
             account_id=account_id,
             account_name=self.account_name(account_id, profile),
-            role=parsed.label if parsed is not None else arn,
-            identity=arn,
-            session_remaining=self._left(credentials),
+            role=parsed.label if parsed is not None else identity.arn,
+            identity=identity.arn,
+            session_remaining=left,
             warnings=warnings,
         )
 
@@ -361,25 +364,41 @@ def verify(
     min_ttl: timedelta = DEFAULT_MIN_TTL,
     clock: Clock | None = None,
     on_check: Callable[[ProfileCheck], None] | None = None,
+    refresh: bool = False,
+    process_timeout: float = process.DEFAULT_TIMEOUT,
 ) -> VerifyReport:
-    """Check every profile (or those matching ``patterns``); never writes a file.
+    """Check every profile (or those matching ``patterns``) as the SDKs will resolve it.
 
-    ``code_source`` is asked at most once per MFA device, and not at all when every source profile holds a valid
-    session. ``on_check`` sees each result as it arrives (for progress).
+    Sessions are used as they are: an expired one fails, naming `refresh`; with ``refresh``, a session too old is
+    renewed first and written back, as `refresh` does (otherwise nothing is written). A ``credential_process`` is
+    run for real, for at most ``process_timeout`` seconds. ``code_source`` is asked at most once per MFA device.
+    ``on_check`` sees each result as it arrives (for progress).
     """
     started = time.perf_counter()
     clock = clock or SystemClock()
     profiles = load_profiles(paths)
+    in_file = load_credentials_file(paths)
     chosen = select(profiles, patterns)
+    kinds = {name: classify(profiles[name], in_file.get(name, {})) for name in chosen}
     counting = Counting(code_source)
-    sources = SourceSessions(paths, profiles, counting, persist=False, min_ttl=min_ttl, clock=clock)
-    # Sources first, one by one: a code is asked once per device, and a refused code is not asked again per role.
+    sources = SourceSessions(
+        paths,
+        profiles,
+        counting,
+        renew=refresh,
+        credentials_file=in_file,
+        min_ttl=min_ttl,
+        clock=clock,
+        process_timeout=process_timeout,
+    )
+    # Sources first, one by one: a code is asked once per device, a process runs once (a person may have to answer
+    # it), and a refused code is not asked again per role.
     source_errors: dict[str, BootstrapError] = {}
     failed_sources: dict[str, BootstrapError] = {}
     for name in chosen:
         settings = profiles[name]
-        kind = classify(settings)
-        if kind not in {"role", "process"}:
+        kind = kinds[name]
+        if kind == "none":
             continue
         if kind == "role" and not settings.get("source_profile"):
             continue
@@ -396,7 +415,7 @@ def verify(
         except BootstrapError as exc:
             failed_sources[key] = source_errors[name] = exc
 
-    checker = _Checker(profiles, sources, organisation, clock, source_errors)
+    checker = _Checker(profiles, sources, organisation, clock, source_errors, kinds)
     results: dict[str, ProfileCheck] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(chosen)))) as pool:
         for check in pool.map(checker.check, chosen):
@@ -409,8 +428,7 @@ def verify(
         renewable = name + layout.SUFFIX in profiles
         if check.kind == "session" and check.error_code == "ExpiredToken" and renewable:
             notes.append(
-                f"[{name}] has expired: `aws-iam-bootstrap refresh --profile {name}` renews it "
-                "(role checks used a session made for this check only)"
+                f"[{name}] has expired: `aws-iam-bootstrap refresh --profile {name}` renews it (or `verify --refresh`)"
             )
     return VerifyReport(
         tuple(results[name] for name in chosen), counting.asked, time.perf_counter() - started, tuple(notes)

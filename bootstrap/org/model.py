@@ -11,6 +11,9 @@ from typing import Any
 from bootstrap import arns
 from bootstrap.errors import InputError
 from bootstrap.org import documents, naming
+from bootstrap.org.users_file import Settings
+
+USERS_ENV = "USERS"  # CONST.inc's prefix for the users-only account (USERS_AWS_ACCOUNT_ID, USERS_IAM_GROUP_SUFFIX)
 
 
 @dataclass(frozen=True)
@@ -44,10 +47,19 @@ class Organisation:
     group_suffix: str
     accounts: tuple[EnvAccount, ...] = ()
     people: tuple[Person, ...] = ()
+    settings: Settings = field(default_factory=Settings)
 
     @property
     def groups(self) -> naming.Groups:
         return naming.groups(self.group_suffix)
+
+    def by_group(self, env: str, kind: str) -> bool:
+        """Whether ``env``'s ``kind`` role is granted through a per-role group (the large-team pattern)."""
+        return (env, kind) in self.settings.granted_by_group
+
+    def granted(self, env: str, kind: str) -> tuple[str, ...]:
+        """The names of the people granted ``kind`` in ``env``, sorted."""
+        return tuple(sorted(p.name for p in self.people if kind in p.grants.get(env, ())))
 
     def account(self, env: str) -> EnvAccount:
         for account in self.accounts:
@@ -68,7 +80,10 @@ class Organisation:
 
     def trust(self, env: str, kind: str) -> dict[str, Any]:
         """The trust document of ``env``'s ``kind`` role: exactly the people granted it, with MFA. With nobody
-        granted, the account's own root (which lets nobody in without an identity policy of that account)."""
+        granted, the account's own root (which lets nobody in without an identity policy of that account).
+        Granted through a group, the users account (its per-role group's policy says who)."""
+        if self.by_group(env, kind):
+            return documents.trust_document((arns.root(self.users_account_id),))
         principals = self.trusted(env, kind) or (arns.root(self.account(env).id),)
         return documents.trust_document(principals)
 
@@ -97,6 +112,7 @@ class Organisation:
             "",
             f"USERS_AWS_ACCOUNT_ID={self.users_account_id}",
             f"USERS_AWS_ACCOUNT_NAME={self.users_account_name}",
+            f"USERS_IAM_GROUP_SUFFIX={self.group_suffix}",
         ]
         for account in self.accounts:
             lines += [

@@ -34,6 +34,12 @@ def groups(suffix: str, *, stack: str = STACK) -> Groups:
     return Groups(f"{stack}-AssumeRoleG-{suffix}", f"{stack}-ManageOwnUserG-{suffix}", f"{stack}-PowerG-{suffix}")
 
 
+def role_group(env: str, kind: str, suffix: str, *, stack: str = STACK) -> str:
+    """The group that grants ``env``'s ``kind`` role when its trust names the users account instead of people (the
+    large-team pattern): ``infra-DEV-ReadRG-SUFFIX``."""
+    return f"{stack}-{env}-{KIND_WORDS[kind]}RG-{suffix}"
+
+
 def new_suffix() -> str:
     """A fresh suffix, as CloudFormation makes them: 12 upper-case letters and digits."""
     return "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(SUFFIX_LENGTH))

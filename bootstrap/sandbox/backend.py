@@ -58,6 +58,10 @@ def create_user(account_id: str, name: str, groups: tuple[str, ...]) -> str:
     return str(user.arn)
 
 
+def put_user_policy(account_id: str, user: str, name: str, document: dict[str, Any]) -> None:
+    iam(account_id).put_user_policy(user, name, json.dumps(document))
+
+
 def set_password(account_id: str, user: str, password: str, *, reset_required: bool) -> None:
     backend = iam(account_id)
     backend.create_login_profile(user, password)

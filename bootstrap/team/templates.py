@@ -108,10 +108,21 @@ def render(template: Template, context: Mapping[str, object]) -> str:
         return compiled.render(context)
     except jinja2.TemplateSyntaxError as exc:
         raise InputError(f"{template.path}:{exc.lineno}: template syntax error: {exc.message}") from None
-    except jinja2.TemplateError as exc:
+    except Exception as exc:
+        # {% include %}/{% import %}/{% extends %} find no loader (templates stand alone), a filter fails on a
+        # value, a division by zero, a range too big for the sandbox: one line naming the template and line, never
+        # a traceback. The message is masked when shown (a value, even a secret, can appear in it).
         line = _template_line(sys.exc_info()[2], template.path)
         where = f"{template.path}:{line}" if line else str(template.path)
-        raise InputError(f"{where}: {exc.message or exc}") from None
+        raise InputError(f"{where}: {_explain(exc)}") from None
+
+
+def _explain(exc: Exception) -> str:
+    if isinstance(exc, jinja2.TemplateError):
+        return str(exc.message or exc)
+    if isinstance(exc, TypeError) and "no loader" in str(exc):
+        return "{% include %}, {% import %} and {% extends %} are not supported: each template stands alone"
+    return f"the template failed at run time: {type(exc).__name__}: {exc}"
 
 
 def _template_line(tb: TracebackType | None, path: Path) -> int | None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+import pytest
 from configupdater import ConfigUpdater
 from configupdater.section import Section
 from hypothesis import given, settings
@@ -17,8 +20,14 @@ from tests.support.depth import examples
 
 NAMES = ("a", "b", "dev", "dev_read", "prod-admin", "x.y")
 KEYS = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
-VALUES = st.from_regex(r"[!-~]([ -~]{0,20}[!-~])?", fullmatch=True).filter(lambda v: "\n" not in v)
-COMMENTS = st.from_regex(r"[#;][ -~]{0,20}", fullmatch=True)
+# Characters str.splitlines() takes for line ends but botocore, reading a file, does not: inside a value or a
+# comment they must stay inside it (a U+2028 followed by "#..." once made --prune merge the next profile in).
+ODD = "\u2028\u2029\x85\x0b\x0c\x1c\x1d\x1e"
+VALUES = st.from_regex(rf"[!-~]([ -~{ODD}]{{0,20}}[!-~])?", fullmatch=True).filter(lambda v: "\n" not in v)
+COMMENTS = st.from_regex(rf"[#;][ -~{ODD}]{{0,20}}", fullmatch=True)
+# botocore reads a nested block with str.splitlines(): there the odd characters do end a line (so no file could
+# hold them), and they are left out.
+NESTED = st.from_regex(r"[!-~]([ -~]{0,20}[!-~])?", fullmatch=True)
 
 
 @dataclass(frozen=True)
@@ -39,7 +48,7 @@ def options(draw: st.DrawFn, *, user: bool) -> tuple[tuple[str, ...], dict[str, 
             lines.append(draw(COMMENTS) + "\n")
         spelled = key.upper() if user and draw(st.integers(0, 5)) == 0 else key
         if draw(st.integers(0, 4)) == 0:
-            nested = draw(st.dictionaries(KEYS, VALUES, min_size=1, max_size=3))
+            nested = draw(st.dictionaries(KEYS, NESTED, min_size=1, max_size=3))
             indent = draw(st.sampled_from(["  ", "    ", "\t"]))
             lines.append(f"{spelled} =\n" + "".join(f"{indent}{k} = {v}\n" for k, v in nested.items()))
             values[key] = nested
@@ -121,7 +130,7 @@ def sections_of(text: str) -> dict[str, list[str]]:
 
 def core(text: str) -> str:
     """A section's text without the comment and blank lines after its last key."""
-    lines = text.splitlines(keepends=True)
+    lines = scanner.lines_of(text)
     while lines and (not lines[-1].strip() or lines[-1].startswith(("#", ";"))):
         lines.pop()
     return line_end("".join(lines))
@@ -190,7 +199,7 @@ def test_merging_never_changes_an_unmanaged_line(data: st.DataObject, kind: Kind
     prelude = existing.split("\n[", 1)[0] if "\n[" in existing else existing
     if prune and user_sections and user_sections[0].key in created and user_sections[0].key not in wanted:
         # the comment block directly above a pruned section introduced it, and goes with it
-        lines = prelude.splitlines(keepends=True)
+        lines = scanner.lines_of(prelude)
         while lines and lines[-1].startswith(("#", ";")):
             lines.pop()
         prelude = "".join(lines)
@@ -291,3 +300,91 @@ def test_set_profile_changes_only_the_keys_it_was_given(
     else:
         assert key not in after_view
     assert merging.set_in_text(after, kind, profile, values, "f")[0] == after  # setting again changes nothing
+
+
+ENDS = st.sampled_from(["\n", "\r\n", "\r"])
+CONTENT = st.sampled_from(
+    [
+        "[a]", "[b]", "[profile  a]", "key = v", "Key=v2", "k2: x y", "  nested = 1", "\tmore", "# comment",
+        "  # indented", "; semi", "", "   ", "garbage", "s3 =", "x = a\u2028[evil]", "y = b\x85# c", "z = c\x0bd",
+        "# note\u2028[profile x]", "w = \x1c",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=examples(500))
+@given(lines=st.lists(st.tuples(CONTENT, ENDS), max_size=25), final=st.booleans())
+def test_the_scanner_cuts_lines_where_botocore_reading_the_file_does(
+    lines: list[tuple[str, str]], final: bool, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """botocore opens the file in text mode (universal newlines): a lone \\r ends a line, U+2028 does not."""
+    import configparser
+
+    from bootstrap.errors import InputError
+
+    text = "".join(content + end for content, end in lines)
+    if not final:
+        text = text.rstrip("\r\n")
+    path = tmp_path_factory.mktemp("scan") / "config"
+    path.write_bytes(text.encode("utf-8"))
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(path, encoding="utf-8")  # what botocore.configloader.raw_config_parse does
+        accepted = True
+    except configparser.Error:
+        accepted = False
+    try:
+        doc = scanner.scan(text, "config", "f")
+    except InputError:
+        assert not accepted
+        return
+    assert accepted
+    assert "".join(doc.top) == text  # lossless
+    assert [sec.name for _, sec in doc.sections] == parser.sections()
+    for _, sec in doc.sections:
+        ours = {opt.key: opt.value for opt, _ in sec.children if opt is not None}
+        assert ours == dict(parser.items(sec.name, raw=True))
+    assert _outcome(lambda: botocore_view.botocore_parse(text, "f")) == _outcome(lambda: _botocore_reads(path))
+
+
+def _botocore_reads(path: Path) -> dict[str, dict[str, object]]:
+    from botocore.configloader import raw_config_parse
+
+    return dict(raw_config_parse(str(path)))
+
+
+def _outcome(read: Callable[[], dict[str, dict[str, object]]]) -> dict[str, dict[str, object]] | str:
+    """What a reader makes of a file: its sections, or "refused" (botocore refuses a nested line without '=')."""
+    from botocore.exceptions import ConfigParseError
+
+    from bootstrap.errors import InputError
+
+    try:
+        return read()
+    except (InputError, ConfigParseError):
+        return "refused"
+
+
+@settings(max_examples=examples(300))
+@given(data=st.data(), end=st.sampled_from(["\r", "\r\n"]), prune=st.booleans())
+def test_a_file_with_other_line_ends_stays_one_botocore_reads_as_before(
+    data: st.DataObject, end: str, prune: bool, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Lone \\r (old Mac) and \\r\\n line ends: the merged file is one botocore reads, with the user's sections
+    as they were and the rendered ones as rendered."""
+    existing, user_sections = data.draw(user_file("config"))
+    existing = existing.replace("\n", end)
+    rendered, wanted = data.draw(rendered_file("config"))
+    result = merge_detailed(existing, rendered, "config", prune=prune)
+    path = tmp_path_factory.mktemp("ends") / "config"
+    path.write_bytes(result.text.encode("utf-8"))
+    after = _botocore_reads(path)
+    before = view(existing, "config")
+    seen = view(result.text, "config")
+    assert {section for section in after} >= {section for section in botocore_view.botocore_parse(existing, "f")}
+    for key, values in wanted.items():
+        for option, value in values.items():
+            assert seen[key][option] == value
+    for sec in user_sections:
+        if sec.key not in wanted and sec.key in before:  # profiles, sso-sessions, services: what botocore names
+            assert seen[sec.key] == before[sec.key]

@@ -6,6 +6,8 @@ import errno
 import fcntl
 import os
 import stat
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -187,3 +189,68 @@ def test_a_file_that_is_not_utf8_is_bad_input(tmp_path: Path) -> None:
     target.write_bytes(b"[default]\nregion = \xff\n")
     with pytest.raises(InputError, match="not UTF-8"):
         safewrite.read_text(target)
+
+
+def test_a_fifo_or_a_device_is_refused_at_once_and_left_as_it_is(tmp_path: Path) -> None:
+    fifo = tmp_path / "config"
+    os.mkfifo(fifo, 0o600)
+    with pytest.raises(InputError, match="is not a regular file \\(a FIFO\\)"):
+        safewrite.read_text(fifo)  # opened without blocking: no hang
+    with pytest.raises(StateError, match="not a regular file"):
+        safewrite.write_private(fifo, "[default]\n")
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    device = tmp_path / "credentials"
+    device.symlink_to("/dev/null")  # AWS_SHARED_CREDENTIALS_FILE=/dev/null, say
+    with pytest.raises(InputError, match="a character device"):
+        safewrite.read_text(device)
+    with pytest.raises(StateError, match="not a regular file"):
+        safewrite.write_private(device, "[default]\n")
+    assert stat.S_ISCHR(Path("/dev/null").stat().st_mode)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can make a file another user's")
+def test_a_run_as_root_keeps_the_owner_of_the_files_it_replaces(tmp_path: Path) -> None:
+    target = tmp_path / "credentials"
+    target.write_text("[mine]\nkey = old\n")
+    os.chown(target, 4321, 4322)
+    backup = safewrite.write_private(target, "[mine]\nkey = new\n")
+    assert (target.stat().st_uid, target.stat().st_gid) == (4321, 4322)
+    assert backup is not None
+    assert (backup.stat().st_uid, backup.stat().st_gid) == (4321, 4322)
+
+
+def test_temporary_files_a_killed_run_left_are_removed(tmp_path: Path) -> None:
+    target = tmp_path / "credentials"
+    target.write_text("[a]\n")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)  # a process that has exited
+    left = [tmp_path / f".credentials.tmp-{pid}-0123abcd", tmp_path / f".credentials.bak-tmp-{pid}-89abcdef"]
+    for path in left:
+        path.write_text("aws_secret_access_key = a secret of a killed run\n")
+    live = tmp_path / f".credentials.tmp-{os.getppid()}-fedcba98"  # a live process's: not ours to remove
+    live.write_text("")
+    safewrite.write_private(target, "[a]\nx = 1\n")
+    assert not any(path.exists() for path in left)
+    assert live.exists()
+
+
+def test_a_run_killed_while_writing_the_backup_leaves_no_backup_under_a_valid_name(tmp_path: Path) -> None:
+    """SIGKILL cannot be caught: the process dies half-way through the backup's bytes (os._exit stands for it)."""
+    target = tmp_path / "credentials"
+    target.write_text("[a]\n" + "x = 1\n" * 1000)
+    child = (
+        "import os, pathlib\n"
+        "from bootstrap.awsfiles import safewrite\n"
+        "real = os.write\n"
+        "def killed(fd, data):\n"
+        "    real(fd, bytes(data)[: len(data) // 2])\n"
+        "    os._exit(9)\n"
+        "os.write = killed\n"
+        f"safewrite.write_private(pathlib.Path({str(target)!r}), '[a]\\n')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 9, done.stderr
+    assert safewrite.backups(target) == []
+    assert target.read_text().startswith("[a]\nx = 1\n")
+    safewrite.write_private(target, "[a]\n")  # the next run cleans what the killed one left
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

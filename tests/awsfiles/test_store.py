@@ -13,6 +13,7 @@ from botocore.configloader import load_config, raw_config_parse
 from bootstrap.awsfiles import botocore_view, locations, safewrite, store
 from bootstrap.awsfiles.locations import AwsPaths, aws_paths
 from bootstrap.awsfiles.merge import merge, merge_detailed
+from bootstrap.awsfiles.store import FileChange
 from bootstrap.credentials import Credentials
 from bootstrap.errors import InputError
 from tests.support.canaries import CANARY_ACCESS_KEY_ID, CANARY_SECRET, CANARY_SECRET_2, CANARY_SESSION_TOKEN
@@ -568,3 +569,31 @@ def test_prune_removes_keys_a_render_added_and_no_longer_produces_but_never_the_
 
     again, _ = store.apply_rendered(paths, without, CREDENTIALS, prune=True)
     assert not again.changed
+
+
+def test_prune_keeps_a_value_holding_a_unicode_line_separator_whole() -> None:
+    """U+2028 is no line end to botocore: pruning [b] must not take what follows it for a comment line and glue
+    the next profile into [a]'s value."""
+    existing = "[profile a]\nx = 1\u2028# not a comment\n[profile b]\ny = 2\n\n[profile c]\nz = 3\n"
+    result = merge_detailed(existing, "[profile d]\nw = 4\n", "config", prune=True, managed={"profile b"})
+    assert "[profile b]" not in result.text
+    profiles = botocore_view.profiles_view(result.text, None)
+    assert profiles["a"] == {"x": "1\u2028# not a comment"}
+    assert profiles["c"] == {"z": "3"}
+
+
+def test_the_diff_shows_lines_where_botocore_sees_them(tmp_path: Path) -> None:
+    change = FileChange(tmp_path / "config", "config", "", "[profile a]\nx = 1\u2028[profile evil]\n")
+    shown = [line for line in change.diff().splitlines(keepends=True) if line.startswith("+") and "+++" not in line]
+    assert len(shown) == 2  # the header and one key line; no [profile evil] of its own
+
+
+def test_a_file_with_lone_carriage_returns_stays_one_botocore_reads(aws_env: AwsPaths) -> None:
+    import botocore.session
+
+    aws_env.config.write_bytes(b"[profile mine]\rregion = eu-west-1\r[profile a]\rregion = eu-west-2\r")
+    store.apply_rendered(aws_env, "[profile a]\nregion = us-east-1\n", "")
+    profiles = botocore.session.Session().full_config["profiles"]  # botocore reads it (no duplicate [profile a])
+    assert profiles["mine"] == {"region": "eu-west-1"}
+    assert profiles["a"] == {"region": "us-east-1"}
+    assert aws_env.config.read_bytes().startswith(b"[profile mine]\rregion = eu-west-1\r[profile a]\r")

@@ -29,8 +29,30 @@ def test_demo_plays_the_first_day_and_shows_the_refused_profile(tmp_path: Path) 
 
     assert run.returncode == 0, run.output
     out = run.stdout
-    for heading in ("The sandbox", "First day: alice onboards", "Next morning", "At a glance", "Using a profile"):
+    for heading in (
+        "The sandbox",
+        "The platform team adds alice",
+        "First day: alice onboards",
+        "Next morning",
+        "At a glance",
+        "The platform team grants alice OPS on DEV",
+        "alice sees the new role work",
+        "Using a profile",
+    ):
         assert heading in out
+    # The platform side ran for real: the plan in people's terms, the IAM calls, the handover in a 0600 file.
+    assert "alice is new: ADMIN on DEV, READ on PROD" in out
+    assert "✓ DEV: update the trust of infra-AdminR-1R5T9WQ3Z8XA: alice, bob" in out
+    handover = keep / "handover" / "alice.txt"
+    assert f"in {handover} (mode 0600)" in out
+    assert handover.stat().st_mode & 0o777 == 0o600
+    note = handover.read_text()  # her password and key: in the file, never on the screen
+    for field in ("temporary console password", "one-time secret access key"):
+        secret = next(line for line in note.splitlines() if line.startswith(field)).rsplit(": ", 1)[1]
+        assert secret not in run.output
+    assert "alice gains OPS on DEV" in out
+    assert "✗ example-dev_ops: refused: not in the trust policy" in out  # before the grant...
+    assert "example-dev_ops: works" in out  # ...and after it, in the summary
     for step in ("Who am I", "Virtual MFA device", "MFA session", "Your own access key", "Check the roles"):
         assert step in out
     assert "built-in authenticator" in out  # says where the codes come from
@@ -71,5 +93,5 @@ def test_demo_interactive_lets_the_person_type_each_code(tmp_path: Path) -> None
     child.close()
     record(transcript)
     assert child.exitstatus == 0, transcript
-    assert typed == 4  # two to enable the device, one for the session, one next morning
+    assert typed == 4  # two to enable the device, one for the session, one next morning (the grant needs none)
     assert "What happened" in transcript

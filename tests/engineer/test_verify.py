@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from bootstrap.aws import clients
+from bootstrap.awsfiles import store
 from bootstrap.credentials import Credentials
 from bootstrap.engineer import codes, verify
 from bootstrap.prompts import NoPrompter
@@ -60,12 +61,14 @@ def test_alices_profiles_one_code_and_a_reason_for_each_refusal(
     dev, prod = sandbox.accounts["DEV"], sandbox.accounts["PROD"]
     count = tmp_path / "count"
 
-    run = invoke("verify", "--output", "json", "--token-code-command", eng.device.command(count), cwd=tmp_path)
+    run = invoke(
+        "verify", "--refresh", "--output", "json", "--token-code-command", eng.device.command(count), cwd=tmp_path
+    )
 
     assert run.returncode == 1, run.stderr
     report = json.loads(run.stdout)
     rows = by_profile(report)
-    assert count.read_text() == "1"  # no session in the file yet: one code, for eight role profiles
+    assert count.read_text() == "1"  # no session in the file yet: --refresh makes one, one code for eight roles
     assert report["codes_asked"] == 1
     admin = rows["example-dev_admin"]
     assert (admin["result"], admin["account_id"], admin["account_name"]) == ("ok", dev.id, dev.name)
@@ -90,9 +93,28 @@ def test_alices_profiles_one_code_and_a_reason_for_each_refusal(
     assert (no_mfa["error_code"], no_mfa["reason"]) == ("AccessDenied", "MFA required: the source has no MFA session")
     deleted = rows[DELETED]
     assert (deleted["error_code"], deleted["reason"]) == ("InvalidClientTokenId", "invalid or deactivated access key")
+    assert rows[eng.name]["result"] == "ok"  # the session --refresh made, written where `refresh` writes it
+    assert "aws_session_token" in store.load_profiles(aws_env)[eng.name]
+    assert report["failed"] == 7
+
+
+def test_without_a_session_the_role_rows_say_so_as_the_sdks_fail(
+    sandbox: Sandbox, aws_env: AwsPaths, fresh_user: SandboxUser, tmp_path: Path
+) -> None:
+    """The SDKs find no credentials in [NAME] before `refresh`: verify says that of every role hanging off it, and
+    asks no code (there is no terminal: asking would exit 5)."""
+    eng = alices_day(sandbox, aws_env, fresh_user, tmp_path)
+    run = invoke("verify", "--output", "json", cwd=tmp_path, input="")
+    assert run.returncode == 1, run.stderr
+    report = json.loads(run.stdout)
+    rows = by_profile(report)
+    assert report["codes_asked"] == 0
     no_session = rows[eng.name]
     assert (no_session["result"], no_session["reason"]) == ("failed", "no session yet: run `aws-iam-bootstrap refresh`")
-    assert report["failed"] == 8
+    admin = rows["example-dev_admin"]
+    assert admin["result"] == "failed"
+    assert "run `aws-iam-bootstrap refresh`" in admin["reason"]
+    assert rows[eng.long_term]["result"] == "ok"
 
 
 def test_the_table_and_a_valid_session_means_no_code(
@@ -105,7 +127,7 @@ def test_the_table_and_a_valid_session_means_no_code(
     run = invoke("verify", cwd=tmp_path, input="")
 
     assert run.returncode == 1, run.stderr
-    assert "Error: 7 of 12 profiles failed" in run.stderr
+    assert "Error: 7 of 11 checked profiles failed" in run.stderr
     lines = run.stdout.splitlines()
     (prod_admin,) = [line for line in lines if "example-prod_admin" in line]
     assert "FAILED" in prod_admin
@@ -125,7 +147,7 @@ def test_the_table_and_a_valid_session_means_no_code(
     assert sorted(by_profile(json.loads(chosen.stdout))) == ["example-dev_admin", "example-prod_read"]
 
 
-def test_an_expired_session_is_reported_and_roles_still_checked_with_one_code(
+def test_an_expired_session_fails_every_role_on_it_as_the_sdks_do_and_refresh_renews_it(
     sandbox: Sandbox, aws_env: AwsPaths, fresh_user: SandboxUser, tmp_path: Path
 ) -> None:
     expired = (
@@ -137,7 +159,7 @@ def test_an_expired_session_is_reported_and_roles_still_checked_with_one_code(
     )
     eng = alices_day(sandbox, aws_env, fresh_user, tmp_path, credentials_extra=expired)
 
-    run = invoke("verify", "-o", "json", "--token-code", eng.device.code(), cwd=tmp_path)
+    run = invoke("verify", "-o", "json", cwd=tmp_path, input="")
 
     assert run.returncode == 1
     report = json.loads(run.stdout)
@@ -145,11 +167,20 @@ def test_an_expired_session_is_reported_and_roles_still_checked_with_one_code(
     assert (session["result"], session["error_code"]) == ("failed", "ExpiredToken")
     assert session["reason"].startswith("expired session")
     assert session["session_remaining"] < 0
-    assert by_profile(report)["example-dev_admin"]["result"] == "ok"
-    assert report["codes_asked"] == 1
+    admin = by_profile(report)["example-dev_admin"]
+    assert (admin["result"], admin["error_code"]) == ("failed", "ExpiredToken")
+    assert admin["reason"] == "expired session in source profile [example-dev]: run `aws-iam-bootstrap refresh`"
+    assert report["codes_asked"] == 0  # no code quietly used on a morning when every client fails
     assert any("refresh --profile example-dev" in note for note in report["notes"])
-    # verify never writes: the expired session is still there for `refresh` to renew.
+    # verify alone never writes: the expired session is still there for `refresh` to renew.
     assert "2020-01-01 00:00:00" in aws_env.credentials.read_text()
+
+    renewed = invoke("verify", "--refresh", "-o", "json", "--token-code", eng.device.code(), cwd=tmp_path)
+    report = json.loads(renewed.stdout)
+    assert by_profile(report)["example-dev_admin"]["result"] == "ok"
+    assert by_profile(report)[eng.name]["result"] == "ok"
+    assert report["codes_asked"] == 1
+    assert "2020-01-01 00:00:00" not in aws_env.credentials.read_text()
 
 
 def test_without_const_inc_a_refusal_says_both_possibilities(
@@ -159,7 +190,9 @@ def test_without_const_inc_a_refusal_says_both_possibilities(
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
 
-    run = invoke("verify", "-o", "json", "-p", "example-*", "--token-code", eng.device.code(), cwd=elsewhere)
+    run = invoke(
+        "verify", "--refresh", "-o", "json", "-p", "example-*", "--token-code", eng.device.code(), cwd=elsewhere
+    )
 
     rows = by_profile(json.loads(run.stdout))
     # AWS answers AccessDenied for a missing role too; without CONST.inc the tool cannot tell which.
@@ -202,7 +235,7 @@ def test_a_role_answering_from_another_account_fails(
         return Lying(made) if service == "sts" else made
 
     monkeypatch.setattr(clients, "client", lying)
-    report = verify.verify(aws_env, codes.FixedCode(eng.device.code()), patterns=["example-dev_admin"])
+    report = verify.verify(aws_env, codes.FixedCode(eng.device.code()), patterns=["example-dev_admin"], refresh=True)
 
     (check,) = report.checks
     assert (check.result, check.error_code) == ("failed", "WrongAccount")
@@ -262,7 +295,7 @@ def test_the_code_is_asked_once_in_a_real_terminal(
     status, shown = daily_setup.type_code(
         eng.device,
         BIN / "aws-iam-bootstrap",
-        ["verify", "-p", "example-*"],
+        ["verify", "--refresh", "-p", "example-*"],
         # The table fits the terminal: let the pty's 220 columns rule, not a COLUMNS inherited from the runner.
         env={k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")},
         cwd=str(tmp_path),
@@ -288,7 +321,9 @@ def test_role_chains_are_followed_and_machine_or_sso_profiles_skipped(
             "\n[profile sso]\nsso_session = corp\nsso_account_id = 345678901234\nsso_role_name = Admin\n"
         )
 
-    report = verify.verify(aws_env, codes.FixedCode(eng.device.code()), patterns=["chained", "on-ec2", "sso"])
+    report = verify.verify(
+        aws_env, codes.FixedCode(eng.device.code()), patterns=["chained", "on-ec2", "sso"], refresh=True
+    )
 
     rows = {check.profile: check for check in report.checks}
     assert (rows["chained"].result, rows["chained"].reason) == (
@@ -298,3 +333,22 @@ def test_role_chains_are_followed_and_machine_or_sso_profiles_skipped(
     assert rows["chained"].account_id == prod.id
     assert (rows["on-ec2"].result, rows["sso"].result) == ("skipped", "skipped")
     assert report.codes_asked == 1
+
+
+def test_names_in_brackets_are_printed_as_written_never_read_as_markup(
+    sandbox: Sandbox, aws_env: AwsPaths, fresh_user: SandboxUser, tmp_path: Path
+) -> None:
+    """The table and its notes show user data as text: "[example-dev]" stays, and a profile botocore accepts with
+    a name like a closing tag ("[/x]") is a row, not a crash."""
+    expired = (
+        "\n[example-dev]\naws_access_key_id = ASIAEXPIREDEXPIRED01\n"
+        "aws_secret_access_key = expiredsecretexpiredsecretexpiredsecret1\n"
+        "aws_session_token = expiredtokenexpiredtokenexpiredtoken\nexpiration = 2020-01-01 00:00:00\n"
+        f"\n[[/x]]\naws_access_key_id = AKIADELETEDDELETED02\naws_secret_access_key = {'y' * 40}\n"
+    )
+    alices_day(sandbox, aws_env, fresh_user, tmp_path, credentials_extra=expired)
+    run = invoke("verify", "--profile", "example-dev", "--profile", "[[]/x]", cwd=tmp_path, input="")
+    assert "Traceback" not in run.output
+    assert run.returncode == 1, run.stderr
+    assert "Note: [example-dev] has expired" in run.stdout
+    assert any(line.lstrip("│ ").startswith("[/x]") for line in run.stdout.splitlines())

@@ -6,17 +6,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bootstrap.sandbox import KINDS, Sandbox
+from bootstrap.org import users_file
+from bootstrap.sandbox import KINDS, Sandbox, example_text
 from bootstrap.team.const import load_const
 from tests.support.cli import TRANSCRIPT
 
 ROOT = Path(__file__).resolve().parents[2]
 
-USERS: dict[str, Any] = json.loads(resources.files("bootstrap.sandbox").joinpath("users.json").read_text())["users"]
+USERS: dict[str, Any] = {
+    entry.name: {"grants": entry.grants} for entry in users_file.parse(example_text("users.yaml")).users
+}
 
 # Runs in its own process with its own sandbox: enrolling seeded alice's MFA here would change the shared
 # sandbox other tests rely on (alice has no MFA device there).
@@ -49,6 +51,12 @@ with start_sandbox() as sb:
                 result.setdefault(name, {}).setdefault(env, {})[kind] = outcome
     print(json.dumps(result))
 """
+
+
+def test_the_seed_is_the_repository_s_example_files() -> None:
+    # The sandbox is seeded from package data (an installed wheel has no repository): the same bytes.
+    assert example_text("CONST.inc") == (ROOT / "CONST.inc.example").read_text()
+    assert example_text("users.yaml") == (ROOT / "users.yaml.example").read_text()
 
 
 def test_const_inc_is_the_example_const(sandbox: Sandbox, tmp_path: Path) -> None:

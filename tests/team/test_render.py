@@ -489,3 +489,28 @@ def test_an_error_quoting_a_rendered_line_masks_the_secret(seed: Workspace) -> N
     refused(seed, run, f"{credentials}: the rendered credentials file is not one botocore can read")
     assert "****" in run.stderr
     assert SECRET not in run.output
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ("{% include 'other.tpl' %}", "each template stands alone"),
+        ("{% import 'macros.tpl' as m %}", "each template stands alone"),
+        ("{% extends 'base.tpl' %}", "each template stands alone"),
+        ("x = ${ 1 // 0 }", "ZeroDivisionError"),
+        ("{% for i in range(10 ** 9) %}{% endfor %}", "OverflowError"),
+        ("x = ${ AWS_SECRET_ACCESS_KEY | filesizeformat }", "ValueError: could not convert string to float: '****'"),
+    ],
+    ids=["include", "import", "extends", "division by zero", "huge range", "a filter on the secret"],
+)
+def test_a_template_failing_at_run_time_is_one_masked_line_naming_it(example: Workspace, line: str, says: str) -> None:
+    template = example.repo / "aws-cli.credentials.tpl"
+    template.write_text(template.read_text() + f"\n[extra]\n{line}\n")
+    run = example.render("--user", "alice", "--mfa-serial", SERIAL, secret=SECRET)
+    assert run.returncode == 2, run.output
+    assert "Traceback" not in run.output
+    (message,) = run.stderr.strip().splitlines()
+    assert message.startswith(f"Error: {template}:")
+    assert says in message
+    assert SECRET not in run.output
+    assert not example.credentials.exists()
