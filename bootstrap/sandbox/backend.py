@@ -96,11 +96,6 @@ def create_role(account_id: str, name: str, trust: dict[str, Any], policy_name: 
     return str(role.arn)
 
 
-def put_user_policy(account_id: str, user_name: str, policy_name: str, document: dict[str, Any]) -> None:
-    """Set a user's inline policy (``bootstrap.policy``'s learner and prover grow and swap it between calls)."""
-    iam(account_id).put_user_policy(user_name, policy_name, json.dumps(document))
-
-
 def put_role_policy(account_id: str, role_name: str, policy_name: str, document: dict[str, Any]) -> None:
     iam(account_id).put_role_policy(role_name, policy_name, json.dumps(document))
 
