@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import difflib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bootstrap import redact
 from bootstrap.awsfiles import ledger, safewrite
@@ -48,6 +46,8 @@ class FileChange:
 
     def diff(self) -> str:
         """A unified diff of the change, every line masked (secret keys by name, known secrets by value)."""
+        import difflib
+
         # Cut where botocore cuts: a U+2028 inside a value must not look like a line (a section) of its own.
         before = lines_of(self.before or "")
         after = lines_of(self.after)
@@ -249,19 +249,3 @@ def set_profile(
         if change.changed and not dry_run:
             safewrite.write_private(path, after)
     return change
-
-
-def load_profiles(paths: AwsPaths) -> dict[str, dict[str, Any]]:
-    """Profile name -> settings as the SDKs see them (config and credentials merged by botocore's rules)."""
-    return profiles_view(
-        safewrite.read_text(paths.config),
-        safewrite.read_text(paths.credentials),
-        names=(str(paths.config), str(paths.credentials)),
-    )
-
-
-def load_credentials_file(paths: AwsPaths) -> dict[str, dict[str, Any]]:
-    """The profiles of the credentials file alone: botocore takes static keys from there before anything else."""
-    return profiles_view(
-        None, safewrite.read_text(paths.credentials), names=(str(paths.config), str(paths.credentials))
-    )

@@ -16,8 +16,6 @@ exec) asks through ``with_codes``, so they all behave alike:
 
 from __future__ import annotations
 
-import shlex
-import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -217,6 +215,8 @@ class FixedCode:
 
 def split_command(command: str) -> list[str]:
     """``command`` as the argv it will run with (no shell); a clear error when it cannot be split."""
+    import shlex
+
     try:
         argv = shlex.split(command)
     except ValueError as exc:
@@ -233,6 +233,8 @@ def run_code_command(command: str, *, timeout: float) -> str:
     stderr is not repeated either (a password manager may print anything there). stdin is closed, so a command
     that wants a terminal fails instead of waiting for one that is not there.
     """
+    import subprocess
+
     argv = split_command(command)
     try:
         proc = subprocess.run(

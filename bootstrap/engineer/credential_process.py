@@ -20,7 +20,7 @@ from bootstrap import limits
 from bootstrap.awsfiles import layout, safewrite
 from bootstrap.awsfiles.jsonstore import JsonStore
 from bootstrap.awsfiles.locations import AwsPaths, cache_dir
-from bootstrap.awsfiles.store import load_profiles
+from bootstrap.awsfiles.profiles import load_profiles
 from bootstrap.clock import Clock, SystemClock
 from bootstrap.credentials import Credentials
 from bootstrap.engineer.codes import CodeLog, CodeSource

@@ -97,7 +97,7 @@ def onboard(
     clock: Clock | None = None,
 ) -> OnboardResult:
     """Run (or continue) an onboarding: identity, MFA device, MFA session, own key, files, role checks, links."""
-    from bootstrap.awsfiles.store import load_profiles
+    from bootstrap.awsfiles.profiles import load_profiles
     from bootstrap.team.const import load_const
 
     run = Run(on_event, clock or SystemClock(), code_source, ONBOARD_STEPS)
@@ -270,7 +270,7 @@ def require_user(identity: sts.Identity, *, users_account: str | None = None) ->
 def _into_process_cache(paths: AwsPaths, name: str, serial: str, session: Credentials) -> None:
     """The templates give [NAME] this tool's credential_process: the SDKs will ask it, not the credentials file (from
     which render removed the session), so the session of step 3 goes into its cache: no second code today."""
-    from bootstrap.awsfiles.store import load_profiles
+    from bootstrap.awsfiles.profiles import load_profiles
     from bootstrap.engineer import credential_process, process
 
     profiles = load_profiles(paths)
@@ -392,7 +392,7 @@ def _check_roles(
 
     ``known``: the role ARNs CONST.inc names (a refusal of one of them is its trust policy, not a missing role).
     """
-    from bootstrap.awsfiles.store import load_profiles
+    from bootstrap.awsfiles.profiles import load_profiles
 
     profiles = load_profiles(paths)
     found = sorted(

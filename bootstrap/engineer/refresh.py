@@ -10,7 +10,8 @@ from pathlib import Path
 from bootstrap import limits
 from bootstrap.awsfiles import layout
 from bootstrap.awsfiles.locations import AwsPaths
-from bootstrap.awsfiles.store import SESSION_KEYS, FileChange, load_profiles, set_profile
+from bootstrap.awsfiles.profiles import load_profiles
+from bootstrap.awsfiles.store import SESSION_KEYS, FileChange, set_profile
 from bootstrap.clock import Clock, SystemClock
 from bootstrap.credentials import Credentials
 from bootstrap.engineer.codes import CodeLog, CodeSource

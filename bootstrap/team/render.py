@@ -103,6 +103,7 @@ def render(
     lists every missing name with its flag.
     """
     from bootstrap.awsfiles import store
+    from bootstrap.awsfiles.profiles import load_profiles
 
     variables = load_const(inputs.const_file, overrides=supplied.extra)
     templates = (
@@ -117,7 +118,7 @@ def render(
     absent = sorted(needed - given.keys(), key=SUPPLIED_NAMES.index)
     # The user's profiles, parsed only when needed (apply_rendered reads the files again, under the lock, to merge):
     # to take back a missing name, or to find a source_profile the templates do not render themselves.
-    existing = functools.cache(functools.partial(store.load_profiles, paths))
+    existing = functools.cache(functools.partial(load_profiles, paths))
     recovered: tuple[str, ...] = ()
     if absent:
         found = _recover(absent, given, templates, variables, objects, existing())

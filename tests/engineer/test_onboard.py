@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from bootstrap.aws import clients, iam, sts
-from bootstrap.awsfiles import layout, locations, safewrite, store
+from bootstrap.awsfiles import layout, locations, safewrite
+from bootstrap.awsfiles.profiles import load_credentials_file
 from bootstrap.credentials import Credentials
 from bootstrap.engineer import codes, onboard, steps
 from bootstrap.errors import AwsError, CheckFailed, InputError, NeedsAnswer, StateError
@@ -509,7 +510,7 @@ def test_with_the_credential_process_templates_the_session_goes_to_its_cache(
     auth = codes.Authenticator(clock)
     run(aws_env, team, clock, auth, key=fresh_user.one_time_key)
 
-    assert "aws_session_token" not in store.load_credentials_file(aws_env).get(NAME, {})
+    assert "aws_session_token" not in load_credentials_file(aws_env).get(NAME, {})
     assert list(locations.cache_dir(aws_env).glob("*.json"))
     arn = boto3.Session(profile_name="example-dev_admin").client("sts").get_caller_identity()["Arn"]
     assert ":assumed-role/infra-AdminR-" in arn

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 import boto3
 import pytest
 
-from bootstrap.awsfiles import locations, store
+from bootstrap.awsfiles import locations
+from bootstrap.awsfiles.profiles import load_credentials_file, load_profiles
 from tests.support import engineer as daily_setup
 from tests.support.cli import BIN, invoke, record
 
@@ -47,7 +48,7 @@ def test_refresh_fills_the_cache_the_line_reads_and_removes_a_shadowing_session(
     assert run.returncode == 0, run.output
     assert "in the cache its credential_process reads" in run.stdout
     assert "it shadowed the credential_process line" in run.stdout
-    assert store.load_credentials_file(aws_env).get("example-dev", {}) == {}  # no key left to shadow the line
+    assert load_credentials_file(aws_env).get("example-dev", {}) == {}  # no key left to shadow the line
     (cached,) = locations.cache_dir(aws_env).glob("*.json")
     assert stat.S_IMODE(cached.stat().st_mode) == 0o600
     # The SDKs run the line, and it answers from the cache: the role works without another code.
@@ -75,11 +76,11 @@ def test_render_into_the_process_layout_removes_the_old_session_and_says_why(
     eng = daily_setup.engineer(sandbox, fresh_user, tmp_path)
     daily_setup.write_files(aws_env, eng, [])
     assert invoke("refresh", "--token-code", eng.device.code()).returncode == 0  # the session layout
-    assert "aws_session_token" in store.load_profiles(aws_env)[eng.name]
+    assert "aws_session_token" in load_profiles(aws_env)[eng.name]
 
     render_credential_process_layout(sandbox, eng, [], tmp_path)
 
-    profiles = store.load_profiles(aws_env)
+    profiles = load_profiles(aws_env)
     assert "aws_session_token" not in profiles[eng.name]
     assert profiles[eng.name]["credential_process"] == LINE
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from bootstrap.aws import clients
-from bootstrap.awsfiles import store
+from bootstrap.awsfiles.profiles import load_profiles
 from bootstrap.credentials import Credentials
 from bootstrap.engineer import codes, verify
 from bootstrap.prompts import NoPrompter
@@ -94,7 +94,7 @@ def test_alices_profiles_one_code_and_a_reason_for_each_refusal(
     deleted = rows[DELETED]
     assert (deleted["error_code"], deleted["reason"]) == ("InvalidClientTokenId", "invalid or deactivated access key")
     assert rows[eng.name]["result"] == "ok"  # the session --refresh made, written where `refresh` writes it
-    assert "aws_session_token" in store.load_profiles(aws_env)[eng.name]
+    assert "aws_session_token" in load_profiles(aws_env)[eng.name]
     assert report["failed"] == 7
 
 
