@@ -254,3 +254,21 @@ def test_a_run_killed_while_writing_the_backup_leaves_no_backup_under_a_valid_na
     assert target.read_text().startswith("[a]\nx = 1\n")
     safewrite.write_private(target, "[a]\n")  # the next run cleans what the killed one left
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_symlink_planted_at_the_lock_or_the_ledger_is_never_followed(tmp_path: Path) -> None:
+    from bootstrap.awsfiles import ledger
+
+    target = tmp_path / "credentials"
+    target.write_text("[a]\n")
+    victim = tmp_path / "victim"
+    victim.write_text("someone else's file\n")
+    victim.chmod(0o644)
+    locations.lock_path(target).symlink_to(victim)
+    with pytest.raises(StateError, match="is a symbolic link"), safewrite.locked(target):
+        pass
+    assert stat.S_IMODE(victim.stat().st_mode) == 0o644  # not chmodded through the link
+    locations.ledger_path(target).symlink_to(victim)
+    ledger.write(target, ledger.Ledger(frozenset({"profile a"})))
+    assert victim.read_text() == "someone else's file\n"  # not overwritten through the link
+    assert not locations.ledger_path(target).is_symlink()
