@@ -359,6 +359,3 @@ def _temporary(profile: str, token_code: str | None, token_code_command: str | N
         duration=duration,
         clock=environment.clock,
     )
-
-
-COMMANDS: list[click.Command] = [refresh, credential_process, verify, env, exec_]

@@ -90,6 +90,3 @@ def _summary(result: Any) -> None:
     out("What to run next:")
     for line in result.next_steps:
         out(f"  {line}")
-
-
-COMMANDS: list[click.Command] = [demo]

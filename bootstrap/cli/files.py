@@ -157,6 +157,3 @@ def console_links(const_file: Path | None, fmt: str) -> None:
     else:
         for link in links:
             out(f"{link.display_name}\t{link.colour_name}\t{link.url}")
-
-
-COMMANDS: list[click.Command] = [render, console_links]

@@ -196,6 +196,3 @@ def rotate_key(
         out("Dry run: nothing was changed.")
     else:
         out(f"Rotated: {result.old_key_id} -> {result.new_key_id} in [{result.profile}-long-term].")
-
-
-COMMANDS: list[click.Command] = [onboard, rotate_key]

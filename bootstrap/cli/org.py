@@ -484,5 +484,3 @@ def org() -> None:
 
 for _command in (render, check, plan, apply_command, add_user, grant, revoke, remove_user):
     org.add_command(_command)
-
-COMMANDS: list[click.Command] = [org]

@@ -308,5 +308,3 @@ def record(out_path: Path, sdk_hook: bool, account: str | None, command: tuple[s
 
 policy.add_command(learn)
 policy.add_command(provisioner)
-
-COMMANDS: list[click.Command] = [policy]

@@ -90,6 +90,3 @@ def sandbox(port: int, directory: Path | None, journal: Path | None, moto_api: b
         running.stop()
         workspace.remove()
     err("sandbox stopped")
-
-
-COMMANDS: list[click.Command] = [sandbox]

@@ -47,3 +47,33 @@ def test_merging_and_validating_never_imports_boto3() -> None:
     proc = _python("-c", code)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
+
+
+def test_the_help_lists_each_command_by_the_first_sentence_of_its_own_docstring() -> None:
+    """--help lists the commands from a table, without importing them: the table must say what each docstring
+    says, and name every command there is."""
+    import click
+
+    from bootstrap.cli import LAZY, main
+
+    ctx = click.Context(main)
+    for name, (_, _, summary) in LAZY.items():
+        command = main.get_command(ctx, name)
+        assert command is not None, name
+        assert command.get_short_help_str(limit=1000) == summary, name
+    assert main.list_commands(ctx) == sorted(LAZY)
+
+
+def test_a_command_imports_only_its_own_family() -> None:
+    code = (
+        "import sys\n"
+        "from bootstrap.cli import main\n"
+        "try:\n    main(['render', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('bootstrap.cli.')))\n"
+    )
+    proc = _python("-c", code)
+    assert proc.returncode == 0, proc.stderr
+    loaded = proc.stdout.strip().splitlines()[-1]
+    assert "bootstrap.cli.files" in loaded
+    assert "bootstrap.cli.org" not in loaded
+    assert "bootstrap.cli.policy" not in loaded

@@ -8,7 +8,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
@@ -24,11 +24,15 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Mfa:
+    """A device in the test's hand. Codes are counted in windows from the moment it was enrolled, so a test that
+    straddles a 30 s boundary still means the same windows (the sandbox accepts the previous, current and next)."""
+
     serial: str
     totp: pyotp.TOTP
+    enrolled: float = field(default_factory=time.time)
 
     def code(self, windows_from_now: int) -> str:
-        return self.totp.at(time.time() + 30 * windows_from_now)
+        return self.totp.at(self.enrolled + 30 * windows_from_now)
 
 
 def refused(call: Callable[[], Any]) -> tuple[str, int, str]:
