@@ -169,6 +169,7 @@ Section = Callable[[Any, Where], object]
 def read(document: Any, source: str) -> UsersFile:
     from ruamel.yaml.comments import CommentedMap
 
+    _register()
     if document is None:
         document = CommentedMap()
     if not isinstance(document, Mapping):
@@ -190,7 +191,7 @@ def read(document: Any, source: str) -> UsersFile:
     return UsersFile(source, users, settings, others)
 
 
-# Sections besides users and settings, by top-level key: later issues register theirs (pipelines, service roles).
+# Sections besides users and settings, by top-level key (registered at the end of this module).
 SECTIONS: dict[str, Section] = {}
 
 
@@ -382,6 +383,34 @@ class Editor:
         people = self._people()
         people.pop(name, None)
 
+    def set_entry(self, section: str, name: str, fields: Mapping[str, Any]) -> None:
+        """``section: name: fields`` (pipelines, service roles): replaced when there, else appended; a list value is
+        written in flow style (``[a, b]``), as a person writes short lists."""
+        from ruamel.yaml.comments import CommentedMap
+
+        if self.document.get(section) is None:
+            self.document[section] = CommentedMap()
+        spec = CommentedMap()
+        for key, value in fields.items():
+            spec[key] = _flow(tuple(value)) if isinstance(value, list | tuple) else value
+        self.document[section][name] = spec
+
+    def set_list(self, section: str, name: str, key: str, values: tuple[str, ...]) -> None:
+        """``section: name: key: [values]``, edited in place so the entry's comments and order stay."""
+        current = self.document[section][name].get(key)
+        if isinstance(current, list):
+            for item in [v for v in current if v not in values]:
+                current.remove(item)
+            for item in values:
+                if item not in current:
+                    current.append(item)
+        else:
+            self.document[section][name][key] = _flow(values)
+
+    def remove_entry(self, section: str, name: str) -> None:
+        if self.document.get(section) is not None:
+            self.document[section].pop(name, None)
+
     def text(self) -> str:
         stream = io.StringIO()
         yaml = _yaml()
@@ -409,3 +438,12 @@ def _indent(text: str) -> int:
         if stripped and not stripped.startswith("#") and len(stripped) < len(line):
             return len(line) - len(stripped)
     return 2
+
+
+def _register() -> None:
+    """The sections other modules read: pipelines and service roles (imported when the first file is read, since
+    they use this module's helpers)."""
+    from bootstrap.org import pipelines, service_roles
+
+    SECTIONS.setdefault(pipelines.SECTION, pipelines.read_section)
+    SECTIONS.setdefault(service_roles.SECTION, service_roles.read_section)
