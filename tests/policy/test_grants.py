@@ -77,3 +77,8 @@ def test_the_whole_of_iam_is_swept_in_well_under_a_second() -> None:
     found = _grants({"Effect": "Allow", "Action": "*", "Resource": "*"})
     assert time.perf_counter() - started < 1.0
     assert len(found) == sum(1 for _ in iamdata.all_actions())
+
+
+def test_evaluating_every_action_finds_what_the_service_filter_finds() -> None:
+    policy = [Labelled("p", {"Statement": [{"Effect": "Allow", "Action": ["sts:Assume*", "s3:Get*"], "Resource": "*"}]})]
+    assert grants.grants(policy, every=True) == grants.grants(policy)
