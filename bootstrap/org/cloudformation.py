@@ -98,6 +98,10 @@ def template(state: AccountState) -> dict[str, Any]:
         if role.tags:
             properties["Tags"] = [{"Key": key, "Value": value} for key, value in role.tags]
         resources[role.logical_id] = {"Type": "AWS::IAM::Role", "Properties": properties}
+        trusted = [p.logical_id for p in state.providers if f":oidc-provider/{p.host}" in role.trust.meaning]
+        if trusted:
+            # IAM refuses a trust naming a provider that does not exist yet: CloudFormation must make it first
+            resources[role.logical_id]["DependsOn"] = trusted
     what = "the users-only account" if state.env == USERS_ENV else f"the {state.env} account"
     return {
         "AWSTemplateFormatVersion": FORMAT_VERSION,

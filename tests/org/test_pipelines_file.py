@@ -174,6 +174,8 @@ def test_the_stack_holds_the_pipeline_user_policy_its_role_and_the_service_role(
             "token.actions.githubusercontent.com:sub": "repo:acme/api:ref:refs/heads/main",
         }
     }
+    assert prod["PipelineReleaseApiRole"]["DependsOn"] == ["GithubOidcProvider"]  # IAM wants the provider first
+    assert "DependsOn" not in dev["PipelineDeployWebRole"]
     assert "GithubOidcProvider" not in dev  # only where a pipeline trusts it
 
 
