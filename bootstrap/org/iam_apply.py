@@ -58,7 +58,8 @@ def changes(observed: Observed, wanted: AccountState) -> list[Change]:
             found.append(
                 Change(
                     env,
-                    f"create user {user.name} (no password, no MFA, no group; its key is handed over once)",
+                    f"create pipeline user {user.name} (no password, MFA or group; "
+                    f"`pipeline create {user.name.removeprefix('pipeline-')}` hands over its key)",
                     "create_user",
                     {"UserName": user.name, "Tags": [{"Key": PENDING_TAG, "Value": "pending"}]},
                 )

@@ -221,7 +221,11 @@ def test_create_refuses_what_it_cannot_do_and_a_rerun_makes_nothing_new(repo: Or
     assert "dry run: pipeline-web's key would be made and handed over" in dry.stdout
     assert "web" not in repo.users_file.read_text()
     assert not handover.exists()
-    assert pipeline(repo, *args).returncode == 0
+    first = pipeline(repo, *args)
+    assert first.returncode == 0, first.output
+    assert "USERS: create pipeline user pipeline-web (no password, MFA or group; `pipeline create web` hands" in (
+        first.stdout
+    )
     again = pipeline(repo, *args)
     assert again.returncode == 0, again.output
     assert "pipeline web's key was handed over already: nothing new was made" in again.stdout
@@ -231,3 +235,15 @@ def test_create_refuses_what_it_cannot_do_and_a_rerun_makes_nothing_new(repo: Or
     unknown = pipeline(repo, "create", "x", "--account", "QA", "--role-policy", "policies/deploy-web.json", "--yes")
     assert unknown.returncode == 2
     assert "no account for environment 'QA'" in unknown.stderr
+
+
+def test_print_secrets_shows_the_key_only_when_asked(repo: OrgRepo) -> None:
+    run = invoke(
+        "pipeline", "create", "web", "--account", "DEV", "--role-policy", "policies/deploy-web.json", "--yes",
+        "--print-secrets", env=repo.env, cwd=repo.root, prints_secrets=True,
+    )  # fmt: skip
+    assert run.returncode == 0, run.output
+    key = next(k for k in repo.iam().list_access_keys(UserName="pipeline-web")["AccessKeyMetadata"])
+    assert f"access key id (WEB_AWS_ACCESS_KEY_ID): {key['AccessKeyId']}\n" in run.stdout
+    assert "secret access key (WEB_AWS_SECRET_ACCESS_KEY): " in run.stdout
+    assert "secret access key" not in run.stderr
