@@ -8,13 +8,18 @@ assume which role kind in which environment, and who is in the PowerG group.
       bob:
         DEV: [ADMIN, OPS, READ]
         power: true       # in infra-PowerG-*: full IAM without assuming a role
+    pipelines:            # optional: org/pipelines.py
+      deploy-web: {account: DEV, role_policy: policies/deploy-web.json}
+    service_roles:        # optional: org/service_roles.py
+      myproj-dev-ZappaLambdaExecutionRole: {account: DEV, services: [lambda], policy: policies/zappa.json}
     settings:             # optional
       trust_policy_quota: 2048
 
 Read and edited with ruamel.yaml's round trip, so the tool's edits keep the file's comments, order and layout.
-Each top-level key is a section read by its own parser (``SECTIONS``): pipelines and service roles add theirs
-there; a key no parser claims is an error, as is every other mistake, named by file and line. This module checks
-the file's own shape; whether an environment or a kind exists is CONST.inc's to say (``org.load``).
+Each top-level key is a section read by its own parser (``SECTIONS``: users and settings here, pipelines and
+service roles in their own modules); a key no parser claims is an error, as is every other mistake, named by file
+and line. This module checks the file's own shape; whether an environment or a kind exists is CONST.inc's to say
+(``org.load``).
 """
 
 from __future__ import annotations
