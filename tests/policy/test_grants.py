@@ -80,5 +80,7 @@ def test_the_whole_of_iam_is_swept_in_well_under_a_second() -> None:
 
 
 def test_evaluating_every_action_finds_what_the_service_filter_finds() -> None:
-    policy = [Labelled("p", {"Statement": [{"Effect": "Allow", "Action": ["sts:Assume*", "s3:Get*"], "Resource": "*"}]})]
+    policy = [
+        Labelled("p", {"Statement": [{"Effect": "Allow", "Action": ["sts:Assume*", "s3:Get*"], "Resource": "*"}]})
+    ]
     assert grants.grants(policy, every=True) == grants.grants(policy)
