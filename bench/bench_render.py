@@ -10,15 +10,14 @@ import configparser
 import cProfile
 import pstats
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.timing import BIN, check_no_boto3, ms, side_by_side
 from bootstrap.awsfiles import botocore_view, store
 from bootstrap.awsfiles import merge as merging
 
@@ -26,7 +25,6 @@ ACCOUNTS = 500
 KINDS = ("ADMIN", "OPS", "READ", "AUDIT", "DEPLOY")
 REPS = 7
 HELP_REPS = 30
-BIN = Path(sys.executable).parent
 ME = "example-dev"
 SECRET = "benchSECRETbenchSECRETbenchSECRETbench01"  # a fake key for the bench's own throw-away files
 
@@ -85,38 +83,6 @@ def credentials_text() -> str:
     return f"[{ME}-long-term]\naws_access_key_id = AKIABENCH00000000001\naws_secret_access_key = {SECRET}\n"
 
 
-def _median(samples: list[float]) -> float:
-    return statistics.median(samples)
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
-
-
-def _side_by_side(ours: Callable[[], None], base: Callable[[], None], reps: int) -> tuple[float, float]:
-    ours_t: list[float] = []
-    base_t: list[float] = []
-    ours()  # warm-up: imports, caches
-    base()
-    for _ in range(reps):
-        for fn, sink in ((base, base_t), (ours, ours_t)):
-            start = time.perf_counter()
-            fn()
-            sink.append(time.perf_counter() - start)
-    return _median(ours_t), _median(base_t)
-
-
-def _check_no_boto3(code: str) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-c", f"import sys\n{code}\nprint(sorted(m for m in sys.modules if m.startswith('boto3')))"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip().splitlines()[-1] == "[]", f"boto3 was imported by: {code!r}"
-
-
 def bench_merge(work: Path) -> list[str]:
     from bootstrap.awsfiles.locations import AwsPaths
 
@@ -139,7 +105,7 @@ def bench_merge(work: Path) -> list[str]:
         botocore_view.validate(result.text, creds, check_source_profiles=checked)
         out_path.write_text(result.text)
 
-    merged, base = _side_by_side(ours, baseline, REPS)
+    merged, base = side_by_side(ours, baseline, REPS)
 
     home = work / "home"
 
@@ -151,7 +117,7 @@ def bench_merge(work: Path) -> list[str]:
             AwsPaths(home / ".aws" / "config", home / ".aws" / "credentials"), rendered_config(), creds
         )
 
-    applied, base2 = _side_by_side(apply, baseline, REPS)
+    applied, base2 = side_by_side(apply, baseline, REPS)
 
     def configupdater_round_trip() -> None:
         # Why awsfiles does not parse with configupdater: the least a merge built on it must do (parse the
@@ -163,7 +129,7 @@ def bench_merge(work: Path) -> list[str]:
         ConfigUpdater().read(rendered_path)
         out_path.write_text(str(updater))
 
-    updater_t, base3 = _side_by_side(configupdater_round_trip, baseline, REPS)
+    updater_t, base3 = side_by_side(configupdater_round_trip, baseline, REPS)
 
     stats = merging.merge_detailed(existing_config(), rendered_config(), "config")
     ratio = merged / base
@@ -174,12 +140,12 @@ def bench_merge(work: Path) -> list[str]:
         "",
         "| what | median | baseline (configparser read both + write) | ratio | target |",
         "|---|---|---|---|---|",
-        f"| `merge` + botocore validation + write | {_ms(merged)} | {_ms(base)} | {ratio:.2f}x | <= 3x: "
+        f"| `merge` + botocore validation + write | {ms(merged)} | {ms(base)} | {ratio:.2f}x | <= 3x: "
         f"{'met' if ratio <= 3 else 'MISSED'} |",
         f"| `apply_rendered` (lock, merge both files, validate, backup, atomic fsync'd write, state) | "
-        f"{_ms(applied)} | {_ms(base2)} | {applied / base2:.2f}x | (for information) |",
+        f"{ms(applied)} | {ms(base2)} | {applied / base2:.2f}x | (for information) |",
         f"| configupdater parse of both files + write, no merge, no validation (the floor of a merge built on "
-        f"it) | {_ms(updater_t)} | {_ms(base3)} | {updater_t / base3:.2f}x | (why awsfiles splices text instead) |",
+        f"it) | {ms(updater_t)} | {ms(base3)} | {updater_t / base3:.2f}x | (why awsfiles splices text instead) |",
     ]
 
 
@@ -219,11 +185,11 @@ def bench_render(work: Path) -> list[str]:
         (home / ".aws" / "config").write_text(existing_config())
         render_module.render(inputs, supplied, AwsPaths(home / ".aws" / "config", home / ".aws" / "credentials"))
 
-    rendered, base = _side_by_side(whole, baseline, REPS)
+    rendered, base = side_by_side(whole, baseline, REPS)
     profiles = (home / ".aws" / "config").read_text().count("[profile ")
     return [
         f"| whole `render` (CONST.inc with {ACCOUNTS} accounts x {len(KINDS)} roles, the example templates, "
-        f"into the same existing config; {profiles} profiles after) | {_ms(rendered)} | {_ms(base)} | "
+        f"into the same existing config; {profiles} profiles after) | {ms(rendered)} | {ms(base)} | "
         f"{rendered / base:.2f}x | (for information) |",
         "",
         f"Where the whole render's time goes (one profiled run): {_breakdown(whole)}.",
@@ -260,16 +226,16 @@ def bench_help() -> list[str]:
 
         return go
 
-    ours, base = _side_by_side(
+    ours, base = side_by_side(
         run([str(BIN / "aws-iam-bootstrap"), "--help"]), run([sys.executable, "-c", "import click"]), HELP_REPS
     )
-    _check_no_boto3("from bootstrap.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass")
-    _check_no_boto3("import bootstrap.awsfiles.store, bootstrap.awsfiles.safewrite, bootstrap.team.render")
+    check_no_boto3("from bootstrap.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass")
+    check_no_boto3("import bootstrap.awsfiles.store, bootstrap.awsfiles.safewrite, bootstrap.team.render")
     ratio = ours / base
     return [
         '| what | median | baseline (`python -c "import click"`) | ratio | target |',
         "|---|---|---|---|---|",
-        f"| `aws-iam-bootstrap --help` | {_ms(ours)} | {_ms(base)} | {ratio:.2f}x | <= 1.5x: "
+        f"| `aws-iam-bootstrap --help` | {ms(ours)} | {ms(base)} | {ratio:.2f}x | <= 1.5x: "
         f"{'met' if ratio <= 1.5 else 'MISSED'} |",
         "",
         "Checked in the same run: boto3 is not in `sys.modules` after `--help`, nor after importing "

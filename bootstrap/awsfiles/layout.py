@@ -12,14 +12,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bootstrap import limits
 from bootstrap.awsfiles.locations import AwsPaths
-from bootstrap.awsfiles.store import FileChange, set_profile
 from bootstrap.clock import Clock, SystemClock
 from bootstrap.credentials import Credentials
 from bootstrap.errors import InputError
+
+if TYPE_CHECKING:
+    # The writers below import the store when they write: reading the layout (credential-process, on every SDK
+    # call) must not load the merge machinery.
+    from bootstrap.awsfiles.store import FileChange
 
 AWS_MFA_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 SUFFIX = limits.LONG_TERM_SUFFIX
@@ -38,10 +42,11 @@ def parse_expiration(text: str | None) -> datetime | None:
         return None
     text = str(text).strip()
     try:
-        parsed = datetime.strptime(text, AWS_MFA_TIME_FORMAT)
+        # fromisoformat reads aws-mfa's "YYYY-MM-DD HH:MM:SS" as well as ISO 8601, without loading _strptime
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         try:
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            parsed = datetime.strptime(text, AWS_MFA_TIME_FORMAT)
         except ValueError:
             return None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
@@ -64,11 +69,15 @@ def session_values(session: Credentials) -> dict[str, str | None]:
 
 def write_session(paths: AwsPaths, profile: str, session: Credentials, *, dry_run: bool = False) -> FileChange:
     """Write ``session`` into ``[profile]`` of the credentials file (atomic, 0600, backup; other bytes kept)."""
+    from bootstrap.awsfiles.store import set_profile
+
     return set_profile(paths, "credentials", profile, session_values(session), dry_run=dry_run)
 
 
 def write_key(paths: AwsPaths, profile: str, key: Credentials) -> FileChange:
     """Write a long-term key into ``[profile]`` of the credentials file."""
+    from bootstrap.awsfiles.store import set_profile
+
     return set_profile(
         paths,
         "credentials",

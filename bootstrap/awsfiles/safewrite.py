@@ -23,7 +23,6 @@ import errno
 import fcntl
 import os
 import re
-import secrets
 import stat
 import threading
 import time
@@ -319,7 +318,7 @@ def _write_backup(path: Path, data: bytes, owner: tuple[int, int] | None) -> Pat
     """The backup is written whole under a temporary name, then linked to its final name: a kill half-way never
     leaves a truncated backup under a valid name."""
     prefix = backup_prefix(path)
-    tmp = prefix.with_name(f".{target_of(path).name}.bak-tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    tmp = prefix.with_name(f".{target_of(path).name}.bak-tmp-{os.getpid()}-{os.urandom(4).hex()}")
     fd = _create_exclusive(tmp, owner)
     try:
         try:
@@ -341,7 +340,7 @@ def _write_backup(path: Path, data: bytes, owner: tuple[int, int] | None) -> Pat
 
 
 def _replace(target: Path, data: bytes, owner: tuple[int, int] | None) -> None:
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
     fd = _create_exclusive(tmp, owner)
     try:
         try:

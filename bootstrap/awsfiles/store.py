@@ -9,11 +9,10 @@ config and credentials never disagree.
 from __future__ import annotations
 
 import contextlib
-import difflib
+import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bootstrap import redact
 from bootstrap.awsfiles import ledger, safewrite
@@ -47,6 +46,8 @@ class FileChange:
 
     def diff(self) -> str:
         """A unified diff of the change, every line masked (secret keys by name, known secrets by value)."""
+        import difflib
+
         # Cut where botocore cuts: a U+2028 inside a value must not look like a line (a section) of its own.
         before = lines_of(self.before or "")
         after = lines_of(self.after)
@@ -85,11 +86,33 @@ def _check_distinct(paths: AwsPaths) -> None:
         )
 
 
+# The keys of an MFA session in the credentials file (aws-mfa's layout, as `refresh` writes it).
+SESSION_KEYS: tuple[str, ...] = (
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_security_token",
+    "expiration",
+    "assumed_role",
+    "assumed_role_arn",
+)
+
+
 def apply_rendered(
-    paths: AwsPaths, config_text: str, credentials_text: str, *, prune: bool = False, dry_run: bool = False
+    paths: AwsPaths,
+    config_text: str,
+    credentials_text: str,
+    *,
+    prune: bool = False,
+    dry_run: bool = False,
+    unshadow: Iterable[str] = (),
 ) -> tuple[FileChange, FileChange]:
     """Merge rendered config and credentials texts into the user's files: under lock, validated together with
-    botocore's loader, written atomically with a backup (only files whose content changes)."""
+    botocore's loader, written atomically with a backup (only files whose content changes).
+
+    ``unshadow``: profiles whose MFA session in the credentials file is removed in the same transaction, when it
+    holds one: the rendered config gives them a ``credential_process``, and the SDKs take static keys first.
+    """
     _check_distinct(paths)
     files: tuple[tuple[Path, Kind, str], ...] = (
         (paths.config, "config", config_text),
@@ -116,6 +139,7 @@ def apply_rendered(
             )
             befores.append(before)
             states.append(state)
+        results[1] = _without_sessions(results[1], unshadow, str(paths.credentials))
         checked = [key[len("profile ") :] for key in results[0].rendered if key.startswith("profile ")]
         _validate_merged(paths, befores[0], results[0].text, befores[1], results[1].text, checked)
         changes = [
@@ -129,6 +153,17 @@ def apply_rendered(
                 if after != state:
                     ledger.write(change.path, after)
     return changes[0], changes[1]
+
+
+def _without_sessions(result: MergeResult, profiles: Iterable[str], name: str) -> MergeResult:
+    text, updated = result.text, list(result.updated)
+    for profile in profiles:
+        held = profiles_view(None, text, names=("config", name)).get(profile, {})
+        if not (held.get("aws_session_token") or held.get("aws_security_token")):
+            continue  # only a session: a long-term key in [profile] is the user's own choice
+        text, _, changed = set_in_text(text, "credentials", profile, dict.fromkeys(SESSION_KEYS), name)
+        updated.extend(p for p in changed if p not in updated)
+    return dataclasses.replace(result, text=text, updated=tuple(updated))
 
 
 def _write_all(changes: list[FileChange]) -> None:
@@ -214,19 +249,3 @@ def set_profile(
         if change.changed and not dry_run:
             safewrite.write_private(path, after)
     return change
-
-
-def load_profiles(paths: AwsPaths) -> dict[str, dict[str, Any]]:
-    """Profile name -> settings as the SDKs see them (config and credentials merged by botocore's rules)."""
-    return profiles_view(
-        safewrite.read_text(paths.config),
-        safewrite.read_text(paths.credentials),
-        names=(str(paths.config), str(paths.credentials)),
-    )
-
-
-def load_credentials_file(paths: AwsPaths) -> dict[str, dict[str, Any]]:
-    """The profiles of the credentials file alone: botocore takes static keys from there before anything else."""
-    return profiles_view(
-        None, safewrite.read_text(paths.credentials), names=(str(paths.config), str(paths.credentials))
-    )

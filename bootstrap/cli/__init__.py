@@ -14,7 +14,7 @@ from __future__ import annotations
 import click
 
 from bootstrap import __version__
-from bootstrap.cli import daily, demo, files, onboard, org, pipeline, sandbox, trust
+from bootstrap.cli import daily, demo, files, onboard, org, pipeline, policy, sandbox, trust
 from bootstrap.cli.environment import Environment
 from bootstrap.errors import BootstrapError, ExitCode, Interrupted
 
@@ -63,6 +63,6 @@ def main(ctx: click.Context, debug: bool) -> None:
     environment.debug = environment.debug or debug
 
 
-for _module in (files, onboard, daily, org, pipeline, trust, sandbox, demo):
+for _module in (files, onboard, daily, org, pipeline, trust, sandbox, demo, policy):
     for _command in _module.COMMANDS:
         main.add_command(_command)

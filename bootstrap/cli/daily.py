@@ -51,8 +51,11 @@ _role_duration = options.duration(
 def _codes(token_code: str | None, token_code_command: str | None, *, tty: bool = False) -> CodeSource:
     from bootstrap.cli.prompts import TerminalPrompter, TtyPrompter
 
-    prompter = TtyPrompter() if tty else TerminalPrompter()
-    return options.code_source(token_code, token_code_command, prompter)
+    if tty:
+        # Run by an SDK: no flag of ours can be added on the spot; the environment, or the line itself, can.
+        answer_with = f"${limits.CODE_COMMAND_ENV} (or {limits.CODE_COMMAND_FLAG} in the credential_process line)"
+        return options.code_source(None, token_code_command, TtyPrompter(), answer_with=answer_with)
+    return options.code_source(token_code, token_code_command, TerminalPrompter())
 
 
 @click.command()
@@ -110,12 +113,18 @@ def refresh(
     )
     left = human_duration(result.remaining.total_seconds()) if result.remaining is not None else "unknown"
     expires = format_expiration(result.session.expiration) if result.session.expiration else "?"
+    where = f" (in the cache its credential_process reads, {result.cache})" if result.cache else ""
     if result.renewed:
-        out(f"Session [{result.profile}] renewed with {result.mfa_serial}: valid until {expires} UTC ({left}).")
+        out(f"Session [{result.profile}] renewed with {result.mfa_serial}: valid until {expires} UTC ({left}){where}.")
     else:
         out(
             f"Session [{result.profile}] is still valid until {expires} UTC ({left} left, more than "
-            f"{min_ttl}m): no code asked. Use --force to renew it."
+            f"{min_ttl}m){where}: no code asked. Use --force to renew it."
+        )
+    if result.cache and result.change:
+        out(
+            f"Removed the session in [{result.profile}] of {result.change.path}: "
+            "it shadowed the credential_process line."
         )
 
 

@@ -9,7 +9,7 @@ import click
 
 from bootstrap.cli import options
 from bootstrap.cli.environment import current
-from bootstrap.cli.output import out
+from bootstrap.cli.output import err, out
 from bootstrap.errors import InputError, NeedsAnswer
 
 
@@ -122,6 +122,8 @@ def render(
         out(f"{change.path}: {prefix}: {'; '.join(parts) or 'formatting only'}")
     if result.recovered:
         out(f"reused from your AWS files: {', '.join(result.recovered)}")
+    for warning in result.warnings:
+        err(f"warning: {warning}")
 
 
 @click.command("console-links")

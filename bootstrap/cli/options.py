@@ -72,7 +72,9 @@ def duration(default: int | None, help_text: str, *, low: int = limits.SESSION_M
     )
 
 
-def code_source(token_code: str | None, token_code_command: str | None, prompter: Prompter) -> CodeSource:
+def code_source(
+    token_code: str | None, token_code_command: str | None, prompter: Prompter, *, answer_with: str | None = None
+) -> CodeSource:
     """Where MFA codes come from: --token-code (one code, once), --token-code-command (run for each code, within
     $AWS_IAM_BOOTSTRAP_TOKEN_CODE_TIMEOUT seconds, 60 by default), else the person at ``prompter``."""
     from bootstrap.cli.environment import current
@@ -90,4 +92,4 @@ def code_source(token_code: str | None, token_code_command: str | None, prompter
         except ValueError:
             raise InputError(f"${limits.CODE_COMMAND_TIMEOUT_ENV}: {raw!r} is not a number of seconds") from None
         return codes.CommandCodes(token_code_command, environment.clock, timeout=timeout)
-    return codes.PromptCodes(prompter)
+    return codes.PromptCodes(prompter, answer_with) if answer_with else codes.PromptCodes(prompter)

@@ -16,8 +16,6 @@ exec) asks through ``with_codes``, so they all behave alike:
 
 from __future__ import annotations
 
-import shlex
-import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -174,12 +172,14 @@ def with_codes(
 
 
 class PromptCodes:
-    """A person types the codes at a prompt (the CLI's default)."""
+    """A person types the codes at a prompt (the CLI's default). ``answer_with`` names what gives a code without a
+    terminal, for the message when there is none."""
 
     asks_again = True
 
-    def __init__(self, prompter: Prompter) -> None:
+    def __init__(self, prompter: Prompter, answer_with: str = f"--token-code or {CODE_FLAG}") -> None:
         self.prompter = prompter
+        self.answer_with = answer_with
 
     @property
     def can_answer(self) -> bool:
@@ -189,7 +189,7 @@ class PromptCodes:
         question = request.label
         if request.problem:
             question = f"{request.problem}.\n{question}"
-        return self.prompter.text(question, f"--token-code or {CODE_FLAG}")
+        return self.prompter.text(question, self.answer_with)
 
 
 class FixedCode:
@@ -215,6 +215,8 @@ class FixedCode:
 
 def split_command(command: str) -> list[str]:
     """``command`` as the argv it will run with (no shell); a clear error when it cannot be split."""
+    import shlex
+
     try:
         argv = shlex.split(command)
     except ValueError as exc:
@@ -231,6 +233,8 @@ def run_code_command(command: str, *, timeout: float) -> str:
     stderr is not repeated either (a password manager may print anything there). stdin is closed, so a command
     that wants a terminal fails instead of waiting for one that is not there.
     """
+    import subprocess
+
     argv = split_command(command)
     try:
         proc = subprocess.run(

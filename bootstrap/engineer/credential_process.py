@@ -20,7 +20,7 @@ from bootstrap import limits
 from bootstrap.awsfiles import layout, safewrite
 from bootstrap.awsfiles.jsonstore import JsonStore
 from bootstrap.awsfiles.locations import AwsPaths, cache_dir
-from bootstrap.awsfiles.store import load_profiles
+from bootstrap.awsfiles.profiles import load_profiles
 from bootstrap.clock import Clock, SystemClock
 from bootstrap.credentials import Credentials
 from bootstrap.engineer.codes import CodeLog, CodeSource
@@ -94,8 +94,9 @@ def cached_session(
     environ: Mapping[str, str] | None = None,
     clock: Clock | None = None,
     lock_timeout: float = 300.0,
+    force: bool = False,
 ) -> ProcessResult:
-    """The MFA session of ``profile`` from the private cache, renewed (one code) when it is too old.
+    """The MFA session of ``profile`` from the private cache, renewed (one code) when it is too old (or ``force``).
 
     Held under a lock while a code is asked, so SDK processes started together wait for the first one's
     session instead of each asking for a code.
@@ -108,10 +109,20 @@ def cached_session(
     with safewrite.locked(path, timeout=lock_timeout, follow_links=False):
         data = store.load()
         cached = _from_body(data.get("credentials")) if data else None
-        if cached is not None and left_over(cached, min_ttl, clock) is not None:
+        if cached is not None and not force and left_over(cached, min_ttl, clock) is not None:
             return ProcessResult(lt.name, cached, False, path)
         session = mfa_session(
             codes, lt.credentials, serial, clock=clock, log=CodeLog(), duration=duration, region=lt.region
         )
         store.save({"credentials": process_body(session)})
         return ProcessResult(lt.name, session, True, path)
+
+
+def save_session(paths: AwsPaths, lt: layout.LongTerm, serial: str, session: Credentials) -> Path:
+    """Put an MFA session made elsewhere (by onboard) into the cache, where this profile's credential_process
+    line will find it."""
+    path = cache_path(paths, lt, serial)
+    safewrite.private_dir(path.parent)
+    with safewrite.locked(path, follow_links=False):
+        cache_store(path).save({"credentials": process_body(session)})
+    return path

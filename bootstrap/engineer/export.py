@@ -16,7 +16,7 @@ from bootstrap.aws import sts
 from bootstrap.awsfiles import layout
 from bootstrap.awsfiles.layout import Profiles
 from bootstrap.awsfiles.locations import AwsPaths
-from bootstrap.awsfiles.store import load_credentials_file, load_profiles
+from bootstrap.awsfiles.profiles import load_credentials_file, load_profiles
 from bootstrap.clock import Clock, SystemClock
 from bootstrap.credentials import Credentials
 from bootstrap.engineer.codes import CodeLog, CodeSource

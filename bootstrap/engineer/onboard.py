@@ -97,7 +97,7 @@ def onboard(
     clock: Clock | None = None,
 ) -> OnboardResult:
     """Run (or continue) an onboarding: identity, MFA device, MFA session, own key, files, role checks, links."""
-    from bootstrap.awsfiles.store import load_profiles
+    from bootstrap.awsfiles.profiles import load_profiles
     from bootstrap.team.const import load_const
 
     run = Run(on_event, clock or SystemClock(), code_source, ONBOARD_STEPS)
@@ -210,6 +210,8 @@ def onboard(
                 mfa_serial=serial or arns.mfa_device(identity.account, user),
             )
             result = render(options.inputs, supplied, paths, dry_run=dry)
+            if not dry and session is not None and serial is not None:
+                _into_process_cache(paths, name, serial, session)
             summary = _changes(result.config) + "; " + _changes(result.credentials)
             if dry:
                 run.note(5, f"would write: {summary}", "dry-run")
@@ -263,6 +265,17 @@ def require_user(identity: sts.Identity, *, users_account: str | None = None) ->
             f"this key's user is in account {identity.account}, but CONST.inc names {users_account} as the"
             " users-only account (USERS_AWS_ACCOUNT_ID): give the key of your user there"
         )
+
+
+def _into_process_cache(paths: AwsPaths, name: str, serial: str, session: Credentials) -> None:
+    """The templates give [NAME] this tool's credential_process: the SDKs will ask it, not the credentials file (from
+    which render removed the session), so the session of step 3 goes into its cache: no second code today."""
+    from bootstrap.awsfiles.profiles import load_profiles
+    from bootstrap.engineer import credential_process, process
+
+    profiles = load_profiles(paths)
+    if process.is_ours(str(profiles.get(name, {}).get("credential_process") or "")):
+        credential_process.save_session(paths, layout.long_term(profiles, name), serial, session)
 
 
 def _written_by_us(state: OnboardState, key_id: str) -> bool:
@@ -379,7 +392,7 @@ def _check_roles(
 
     ``known``: the role ARNs CONST.inc names (a refusal of one of them is its trust policy, not a missing role).
     """
-    from bootstrap.awsfiles.store import load_profiles
+    from bootstrap.awsfiles.profiles import load_profiles
 
     profiles = load_profiles(paths)
     found = sorted(

@@ -61,6 +61,20 @@ def is_ours(line: str) -> bool:
     return bool(words) and Path(words[0]).name == OURS and "credential-process" in words[1:]
 
 
+def profile_of(line: str) -> str | None:
+    """The ``--profile`` this tool's credential-process line names (whose cache it reads), if it names one."""
+    try:
+        words = shlex.split(line)
+    except ValueError:
+        return None
+    for i, word in enumerate(words):
+        if word in ("--profile", "-p") and i + 1 < len(words):
+            return words[i + 1]
+        if word.startswith("--profile="):
+            return word.split("=", 1)[1]
+    return None
+
+
 def run(profiles: Mapping[str, Mapping[str, Any]], profile: str, *, timeout: float = DEFAULT_TIMEOUT) -> Credentials:
     """The credentials ``profile``'s ``credential_process`` prints, or ``AwsError`` saying why there are none."""
     from botocore.credentials import ProcessProvider

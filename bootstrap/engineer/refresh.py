@@ -5,16 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from bootstrap import limits
 from bootstrap.awsfiles import layout
 from bootstrap.awsfiles.locations import AwsPaths
-from bootstrap.awsfiles.store import FileChange, load_profiles
+from bootstrap.awsfiles.profiles import load_profiles
+from bootstrap.awsfiles.store import SESSION_KEYS, FileChange, set_profile
 from bootstrap.clock import Clock, SystemClock
 from bootstrap.credentials import Credentials
 from bootstrap.engineer.codes import CodeLog, CodeSource
+from bootstrap.engineer.credential_process import cached_session
+from bootstrap.engineer.process import is_ours
 from bootstrap.engineer.session import DEFAULT_MIN_TTL, left_over, mfa_session
-from bootstrap.errors import InputError
+from bootstrap.errors import InputError, StateError
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,7 @@ class RefreshResult:
     renewed: bool  # False: the session had more than min_ttl left and no code was asked
     remaining: timedelta | None
     change: FileChange | None
+    cache: Path | None = None  # the credential_process layout: the session lives in this cache file
 
 
 def refresh(
@@ -48,6 +53,9 @@ def refresh(
     clock = clock or SystemClock()
     profiles = load_profiles(paths)
     lt, serial = layout.renewer(profiles, profile, environ)
+    line = str(profiles.get(lt.name, {}).get("credential_process") or "")
+    if line:
+        return _refresh_cache(paths, lt, serial, line, codes, min_ttl, force, duration, environ, clock, dry_run)
     current = layout.read_session(profiles.get(lt.name, {}))
     if current is not None and not force and (left := left_over(current, min_ttl, clock)) is not None:
         return RefreshResult(lt.name, lt.profile, serial, current, False, left, None)
@@ -56,3 +64,44 @@ def refresh(
     )
     change = layout.write_session(paths, lt.name, session, dry_run=dry_run)
     return RefreshResult(lt.name, lt.profile, serial, session, True, layout.remaining(session, clock), change)
+
+
+def _refresh_cache(
+    paths: AwsPaths,
+    lt: layout.LongTerm,
+    serial: str,
+    line: str,
+    codes: CodeSource,
+    min_ttl: timedelta,
+    force: bool,
+    duration: int,
+    environ: Mapping[str, str] | None,
+    clock: Clock,
+    dry_run: bool,
+) -> RefreshResult:
+    """The credential_process layout: the SDKs take [NAME]'s session from this tool's cache, so that is where a
+    renewed session goes; a session written into [NAME] of the credentials file would shadow the line for good
+    (static keys come first), so one found there is removed."""
+    if not is_ours(line):
+        raise StateError(
+            f"[profile {lt.name}] gets its credentials from a credential_process that is not aws-iam-bootstrap's: "
+            f"refresh will not write a session into [{lt.name}], which would take the line's place"
+        )
+    if dry_run:
+        raise InputError(
+            "refresh --dry-run: the credential_process layout keeps its session in a cache; nothing to show"
+        )
+    result = cached_session(
+        paths, lt.name, codes, min_ttl=min_ttl, duration=duration, environ=environ, clock=clock, force=force
+    )
+    change = set_profile(paths, "credentials", lt.name, dict.fromkeys(SESSION_KEYS))
+    return RefreshResult(
+        lt.name,
+        lt.profile,
+        serial,
+        result.session,
+        result.renewed,
+        layout.remaining(result.session, clock),
+        change if change.changed else None,
+        result.cache_file,
+    )

@@ -152,11 +152,8 @@ class SourceSessions:
             return self._as_is_or_renewed(name, in_file, lt)
         line = str(settings.get("credential_process") or "")
         if line:
-            if serial is not None and process.is_ours(line):
-                self._fill_cache(name, serial)
-            return Resolved(
-                process.run(self.profiles, name, timeout=self.process_timeout), serial is not None, "process"
-            )
+            ours = process.is_ours(line) and self._fill_cache(process.profile_of(line) or name)
+            return Resolved(process.run(self.profiles, name, timeout=self.process_timeout), ours, "process")
         in_config = self._static(settings)
         if in_config is not None:
             return self._as_is_or_renewed(name, in_config, lt)
@@ -182,14 +179,22 @@ class SourceSessions:
             return Resolved(session, True, "session")
         return Resolved(found, serial is not None, "session")
 
-    def _fill_cache(self, name: str, serial: str) -> None:
-        """This tool's credential-process cache, valid (one code when it is not): its line then answers at once."""
+    def _fill_cache(self, name: str) -> bool:
+        """This tool's credential-process cache for session profile ``name``, made valid (one code when it is not)
+        so that its line answers at once; False when ``name`` has no long-term key with a device to renew from."""
+        base = layout.base_name(name)
+        if base + layout.SUFFIX not in self.profiles:
+            return False
+        serial = layout.long_term(self.profiles, base).mfa_serial
+        if serial is None:
+            return False
         with self._lock:
             if serial not in self._by_serial:
                 cached = cached_session(
-                    self.paths, name, self.codes, min_ttl=self.min_ttl, duration=self.duration, clock=self.clock
+                    self.paths, base, self.codes, min_ttl=self.min_ttl, duration=self.duration, clock=self.clock
                 )
                 self._by_serial[serial] = cached.session
+        return True
 
     def _environment_key(self, profile: str) -> Credentials:
         import os

@@ -58,7 +58,7 @@ def rotate_key(
 ) -> RotateResult:
     """Replace the long-term key of ``[NAME-long-term]``: create, prove, write, then retire the old key with the
     new one. At every point the file holds a working key and IAM at most two; a re-run finishes or rolls back."""
-    from bootstrap.awsfiles.store import load_profiles
+    from bootstrap.awsfiles.profiles import load_profiles
 
     run = Run(on_event, clock or SystemClock(), code_source, ROTATE_STEPS)
     profiles = load_profiles(paths)

@@ -27,7 +27,7 @@ from bootstrap.aws.errors import calling
 from bootstrap.awsfiles import layout
 from bootstrap.awsfiles.layout import Profiles
 from bootstrap.awsfiles.locations import AwsPaths
-from bootstrap.awsfiles.store import load_credentials_file, load_profiles
+from bootstrap.awsfiles.profiles import load_credentials_file, load_profiles
 from bootstrap.clock import Clock, SystemClock
 from bootstrap.credentials import Credentials
 from bootstrap.engineer import process, roles
@@ -308,11 +308,11 @@ class _Checker:
             raise self.source_errors[profile]
         base = self.sources.role_base(profile, settings)
         left = self._left(base.credentials)
+        expired = f"expired session in source profile [{source}]: run `aws-iam-bootstrap refresh`"
         if left is not None and left <= 0:
             return self._failure(
-                profile, settings, "role", "ExpiredToken", "sts:AssumeRole", remaining=left,
-                reason=f"expired session in source profile [{source}]: run `aws-iam-bootstrap refresh`",
-            )  # fmt: skip
+                profile, settings, "role", "ExpiredToken", "sts:AssumeRole", remaining=left, reason=expired
+            )
         verdict = roles.check(
             base.credentials,
             role_arn,
@@ -331,7 +331,8 @@ class _Checker:
             role=arns.name_of(role_arn),
             identity=verdict.identity,
             error_code=verdict.error_code,
-            reason=verdict.reason,
+            # A session without an expiration in the file is found expired by AWS: say whose it was.
+            reason=expired if verdict.error_code in codes.EXPIRED else verdict.reason,
             session_remaining=left,
         )
 

@@ -163,3 +163,21 @@ def all_actions() -> Iterator[Action]:
         found = service(prefix)
         if found is not None:
             yield from found.actions.values()
+
+
+def _specificity(rtype: ResourceType) -> int:
+    """How much of a template is literal text: of two types matching one ARN, the more literal one names it
+    (``arn:aws:s3:::b/k`` fits both ``${BucketName}`` and ``${BucketName}/${ObjectName}``: it is an object)."""
+    return len(_VARIABLE.sub("", rtype.arn_template))
+
+
+def resource_type_of(found: Action, arn: str) -> ResourceType | None:
+    """Which of ``found``'s resource types ``arn`` is: the most specific of the service's types whose template
+    matches, if the action takes it; None otherwise (``s3:ListBucket`` on an object's ARN)."""
+    svc = service(found.service)
+    if svc is None:
+        return None
+    fitting = [rtype for rtype in svc.resource_types.values() if rtype.pattern().match(arn)]
+    best = max(fitting, key=_specificity, default=None)
+    taken = {ref.resource_type.lower() for ref in found.resources}
+    return best if best is not None and best.key.lower() in taken else None

@@ -10,8 +10,9 @@ Where it comes from:
   (``FunctionName`` -> ``${FunctionName}``), or one of the few aliases below (S3 ``Bucket`` -> ``${BucketName}``), or
   a parameter that already is such an ARN (``TopicArn``, ``RoleArn``). An action without resource types is
   authorised against ``*``; one whose required resource cannot be filled is ``UnmappedOperation``.
-- A few calls need more than one authorisation (``iam:PassRole`` for a Lambda function's role, ``s3:GetObject`` on
-  a copy's source, ``s3:DeleteObject`` per key of ``DeleteObjects``).
+- A few calls need more than one authorisation (``iam:PassRole`` for a Lambda function's role, with
+  ``iam:PassedToService`` in its own context; ``s3:GetObject`` on a copy's source, ``s3:DeleteObject`` per key of
+  ``DeleteObjects``).
 
 ``lookup(kind, name) -> ARN | None`` lets a caller that knows the account's state resolve what parameters do not
 say (an IAM user's path, a KMS alias's key, a stack's id, an access key's owner); without it names are taken as
@@ -34,10 +35,12 @@ Lookup = Callable[[str, str], str | None]
 
 @dataclass(frozen=True)
 class Authorization:
-    """One check AWS makes for a call: ``action`` (``s3:PutObject``) on ``resource`` (an ARN, or ``*``)."""
+    """One check AWS makes for a call: ``action`` (``s3:PutObject``) on ``resource`` (an ARN, or ``*``), with the
+    condition keys this check alone brings (``iam:PassedToService`` for ``iam:PassRole``)."""
 
     action: str
     resource: str
+    context: tuple[tuple[str, str], ...] = ()
 
 
 class UnmappedOperation(Exception):
@@ -348,13 +351,19 @@ def _extra(call: _Call) -> list[Authorization]:
     for param, action in _PASS_ROLE.get((call.service, call.operation), ()):
         role = call.params.get(param)
         if isinstance(role, str) and role:
-            out.append(Authorization(action, role))
+            out.append(Authorization(action, role, (("iam:PassedToService", passed_to_service(call.service)),)))
     if call.service == "s3" and call.operation in ("CopyObject", "UploadPartCopy"):
         source = call.params.get("CopySource")
         if isinstance(source, str) and source:
             path = unquote(source.lstrip("/").split("?", 1)[0])
             out.append(Authorization("s3:GetObject", f"arn:{call.partition}:s3:::{path}"))
     return out
+
+
+def passed_to_service(service: str) -> str:
+    """The ``iam:PassedToService`` of a role passed in a call to ``service``: its service principal
+    (``lambda`` -> ``lambda.amazonaws.com``)."""
+    return f"{iam_prefix(service)}.amazonaws.com"
 
 
 # parameters holding a role the service will act as: AWS checks iam:PassRole on it

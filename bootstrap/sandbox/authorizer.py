@@ -46,7 +46,10 @@ def authorizations(call: Call, params: Mapping[str, Any], caller: Caller, region
 
 def check(wanted: tuple[Authorization, ...], policies: PolicySet, context: Mapping[str, ContextValue]) -> list[Checked]:
     """Every authorisation evaluated (explicit Deny first, then Allow, else the implicit deny)."""
-    return [Checked(a.action, a.resource, policies.evaluate(a.action, a.resource, context)) for a in wanted]
+    return [
+        Checked(a.action, a.resource, policies.evaluate(a.action, a.resource, {**context, **dict(a.context)}))
+        for a in wanted
+    ]
 
 
 def refusal(caller: Caller, checked: Checked, family: str) -> Refusal:

@@ -96,6 +96,10 @@ def create_role(account_id: str, name: str, trust: dict[str, Any], policy_name: 
     return str(role.arn)
 
 
+def put_role_policy(account_id: str, role_name: str, policy_name: str, document: dict[str, Any]) -> None:
+    iam(account_id).put_role_policy(role_name, policy_name, json.dumps(document))
+
+
 def set_trust(account_id: str, role: str, trust: dict[str, Any]) -> None:
     iam(account_id).update_assume_role_policy(role, json.dumps(trust))
 

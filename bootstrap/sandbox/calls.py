@@ -74,6 +74,9 @@ def _sandbox(message: str) -> Refusal:
 def _pairs(text: str, where: str) -> dict[str, str]:
     """A query string's parameters; a repeated one is refused (moto reads the first, a check might read another)."""
     out: dict[str, str] = {}
+    # A bare name is a flag with an empty value (S3's sub-resources: GET /bucket?policy, as boto3 sends them);
+    # anything else malformed (an empty field) stays refused.
+    text = "&".join(field if "=" in field or not field else f"{field}=" for field in text.split("&")) if text else text
     try:
         pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), errors="strict")
     except (ValueError, UnicodeDecodeError):

@@ -14,8 +14,9 @@ A record (CloudTrail's fields, plus the sandbox's own under ``sandbox``)::
      "sandbox": {"authorizations": [{"action": "s3:PutObject", "resource": "arn:aws:s3:::b/k",
                                      "decision": "none"}], "decision": "refused", "httpStatus": 403}}
 
-Never a secret: ``requestParameters`` keeps only parameters whose names say they name something (an allow-list of
-name shapes: ``...Name``, ``...Arn``, ``...Id``, ``Bucket``, ``Key``, ``...Url``, ``...Path``), never one whose name
+Never a secret: ``requestParameters`` keeps only the parameters that name things
+(``bootstrap.policy.capture.parameters``: the one allow-list every recorder shares, which includes a Lambda
+function's ``Role`` and a copy's ``CopySource`` so ``policy prove`` can replay a call), never one whose name
 mentions a password, secret, token, code, seed or key material; error messages pass through ``redact.mask``.
 The file is opened O_APPEND|O_CREAT|O_NOFOLLOW, 0600 (its directory 0700 if created); each line is written
 whole under a lock and flushed, so concurrent requests never interleave and a crash loses at most the request
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -35,33 +35,7 @@ from typing import Any
 from bootstrap import redact
 from bootstrap.awsfiles.safewrite import FILE_MODE, private_dir
 from bootstrap.errors import StateError
-
-_NAMING = re.compile(
-    r"(?:[A-Za-z0-9]*(?:Name|Names|Arn|ARN|Arns|Id|Ids|Url|Path|PathPrefix|Prefix|Identifier)|Bucket|Key|"
-    r"SerialNumber|DurationSeconds|Status|Qualifier|Scope)"
-)
-_SECRETISH = re.compile(r"password|secret|token|code|seed|credential|private|sse|ciphertext|plaintext", re.I)
-MAX_VALUE = 256
-
-
-def allowed_parameter(name: str) -> bool:
-    """May a request parameter of this name be journaled? Only names that name things (an allow-list)."""
-    return _NAMING.fullmatch(name) is not None and _SECRETISH.search(name) is None
-
-
-def request_parameters(params: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters that name resources, and nothing else (scalars and lists of strings, shortened)."""
-    out: dict[str, Any] = {}
-    for name, value in params.items():
-        if not allowed_parameter(name):
-            continue
-        if isinstance(value, bool | int):
-            out[name] = value
-        elif isinstance(value, str):
-            out[name] = value[:MAX_VALUE]
-        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-            out[name] = [v[:MAX_VALUE] for v in value[:50]]
-    return out
+from bootstrap.policy.capture.parameters import MAX_VALUE, allowed_parameter, request_parameters
 
 
 class Journal:
@@ -95,3 +69,6 @@ class Journal:
 def error_message(text: str) -> str:
     """An error message as the journal keeps it: known secrets masked, shortened."""
     return redact.mask(text)[:1000]
+
+
+__all__ = ["MAX_VALUE", "Journal", "allowed_parameter", "error_message", "request_parameters"]

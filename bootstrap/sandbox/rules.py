@@ -35,6 +35,10 @@ protocol: see ``refusals.py``):
   session's MFA and ``SourceIdentity``; ``UserName`` is filled in with the caller for the IAM actions that
   default to it; ``ChangePassword`` (missing from moto) checks the old password.
 - The journal (``journal.py``), when given: one CloudTrail-shaped line per request, refused ones included.
+- Two hooks for ``bootstrap.policy`` (``learn``, ``prove``): ``observers`` receive each request's record (as the
+  journal would write it) before the client gets its answer; ``on_refusal``, when set, sees each call about to be
+  refused for want of an Allow (never for an explicit Deny) and may change the caller's policies: when it returns
+  True the call is authorised again (the record then lists the actions under ``sandbox.learned``).
 
 Not enforced: resource-based policies other than role trust (bucket, key, queue and topic policies; cross-account
 access to a resource is judged by the caller's identity policies alone), permission boundaries, SCPs, session
@@ -56,6 +60,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -130,6 +135,16 @@ def _result(service: str, action: str, inner: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Refused:
+    """A call about to be refused because no identity policy allows it, as ``RulesLayer.on_refusal`` sees it."""
+
+    caller: Caller
+    call: Call
+    region: str
+    checked: tuple[Checked, ...]
+
+
 class _Event:
     """What the journal will say of one request, filled in as the layer learns it."""
 
@@ -147,6 +162,7 @@ class _Event:
         self.error_code: str | None = None
         self.error_message: str | None = None
         self.refused = False
+        self.learned: list[str] = []
 
     def record(self) -> dict[str, Any]:
         model = service_model(self.service) if self.service else None
@@ -172,6 +188,8 @@ class _Event:
                 "httpStatus": self.status,
             },
         }
+        if self.learned:
+            record["sandbox"]["learned"] = self.learned
         if self.error_code:
             record["errorCode"] = self.error_code
             record["errorMessage"] = error_message(self.error_message or "")
@@ -199,6 +217,8 @@ class RulesLayer:
         self._lock = threading.Lock()
         self.codes = TotpCodes(lambda: self.clock())
         self._hosts: dict[str, str] = {}  # host moto inferred -> its backend
+        self.observers: list[Callable[[Mapping[str, Any]], None]] = []
+        self.on_refusal: Callable[[Refused], bool] | None = None
 
     # --- WSGI ----------------------------------------------------------------------------------------------------
 
@@ -206,8 +226,12 @@ class RulesLayer:
         event = _Event(environ)
         status, headers, data = self._handle(environ, event)
         event.status = int(status.split(" ", 1)[0])
-        if self.journal is not None:
-            self.journal.write(event.record())
+        if self.journal is not None or self.observers:
+            record = event.record()
+            if self.journal is not None:
+                self.journal.write(record)
+            for observer in list(self.observers):
+                observer(record)
         start_response(status, headers)
         return [data]
 
@@ -309,7 +333,13 @@ class RulesLayer:
             captured["status"], captured["headers"] = status, headers
             return lambda chunk: None
 
-        chunks = app(environ, capture)
+        try:
+            chunks = app(environ, capture)
+        except Exception as exc:  # moto failed on a request it was given (a replay's missing body): a 500, journaled
+            event.error_code, event.error_message = "InternalFailure", f"moto raised {type(exc).__name__}"
+            data = b"InternalFailure: the sandbox's moto could not handle this request."
+            plain = [("Content-Type", "text/plain"), ("Content-Length", str(len(data)))]
+            return "500 Internal Server Error", plain, data
         try:
             data = b"".join(chunks)
         finally:
@@ -336,8 +366,14 @@ class RulesLayer:
         wanted = authorizations(call, params, caller, event.region)
         context = self.sessions.context(caller, caller.mfa_time if mfa is None else mfa)
         checked = check(wanted, policies(caller), context)
-        event.checked.extend(checked)
         refused = first_refused(checked)
+        hook = self.on_refusal
+        learning = refused is not None and refused.decision is Decision.NONE and hook is not None
+        if learning and hook is not None and hook(Refused(caller, call, event.region, tuple(checked))):
+            event.learned = [c.action for c in checked if c.decision is not Decision.ALLOW]
+            checked = check(wanted, policies(caller), context)
+            refused = first_refused(checked)
+        event.checked.extend(checked)
         if refused is not None:
             raise refusal(caller, refused, call.protocol.family)
 
@@ -502,4 +538,4 @@ def _duration(raw: str, low: int, high: int) -> int:
     )
 
 
-__all__ = ["Authorization", "RulesLayer"]
+__all__ = ["Authorization", "Refused", "RulesLayer"]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bootstrap.awsfiles.safewrite import private_dir, write_private
+from bootstrap.errors import InputError
 from bootstrap.sandbox import Sandbox
 
 TEMPLATES = ("aws-cli.config.tpl", "aws-cli.credentials.tpl")
@@ -49,11 +50,27 @@ class Workspace:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
+MARKER = ".aws-iam-bootstrap-sandbox"
+# What a workspace writes whatever is there: a directory holding any of these that no sandbox wrote is refused.
+WRITTEN = ("CONST.inc", "env.sh", "admin.env.sh", "admin")
+
+
 def prepare_workspace(sandbox: Sandbox, directory: Path | None = None) -> Workspace:
-    """Write the workspace into ``directory`` (created 0700 if missing), or a new temporary directory."""
+    """Write the workspace into ``directory`` (created 0700 if missing), or a new temporary directory.
+
+    A directory given is refused when it holds files a workspace would replace and no sandbox wrote them (a team's
+    own CONST.inc, say); one an earlier sandbox prepared (it carries the marker) is used again."""
     temporary = directory is None
     root = Path(tempfile.mkdtemp(prefix="aws-iam-bootstrap-sandbox-")) if directory is None else directory
+    if directory is not None and not (root / MARKER).exists():
+        taken = sorted(name for name in WRITTEN if (root / name).exists())
+        if taken:
+            raise InputError(
+                f"{root} already holds {', '.join(taken)}, which the sandbox would replace, and no sandbox wrote "
+                "them: pass --dir a new or empty directory"
+            )
     private_dir(root)
+    write_private(root / MARKER, "written by aws-iam-bootstrap sandbox: it may replace the files here\n", backup=False)
     aws_dir = root / "aws"
     private_dir(aws_dir)
     config, credentials = aws_dir / "config", aws_dir / "credentials"

@@ -28,8 +28,9 @@ FLAGS: Final = {
     "AWS_MFA_SERIAL": "--mfa-serial",
 }
 SUPPLIED_NAMES: Final = tuple(FLAGS)
-# Names the templates see as objects (loops over accounts and roles); CONST.inc may not shadow them.
-RESERVED_NAMES: Final = ("accounts", "roles")
+# Names the templates see that CONST.inc may not shadow: objects to loop over (accounts and roles), and the command
+# that runs this tool (for a credential_process line that runs wherever the tool is installed).
+RESERVED_NAMES: Final = ("accounts", "roles", "AWS_IAM_BOOTSTRAP")
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _REFERENCE = re.compile(r"\$\{(?P<name>[^}:]*)(?::-(?P<default>[^}]*))?\}")
@@ -140,7 +141,7 @@ def parse_const(text: str, *, source: Path | None = None, overrides: Mapping[str
         if key in SUPPLIED_NAMES:
             raise InputError(f"--set {key}=...: {key} is supplied by the tool; pass {FLAGS[key]}")
         if key in RESERVED_NAMES:
-            raise InputError(f"--set {key}=...: {key!r} is reserved for the templates' loops")
+            raise InputError(f"--set {key}=...: {key!r} is reserved for the templates (the tool sets it)")
         check_single_line(value, f"--set {key}")
 
     values: dict[str, str] = {}
@@ -166,7 +167,7 @@ def parse_const(text: str, *, source: Path | None = None, overrides: Mapping[str
                 "(it would silently override the engineer's own value); remove the line"
             )
         if key in RESERVED_NAMES:
-            raise InputError(f"{where}: {key!r} is reserved for the templates' loops; rename it")
+            raise InputError(f"{where}: {key!r} is reserved for the templates (the tool sets it); rename it")
         values.pop(key, None)  # a key set twice takes its place at the later line, as make and bash read it
         lines.pop(key, None)
         if key in overrides:

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import configparser
 import functools
+import os
 import re
+import shlex
+import shutil
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +79,8 @@ class RenderResult:
     variables: Variables
     # Supplied names taken from the user's existing files (so a re-render never asks for the secret again).
     recovered: tuple[str, ...] = ()
+    # What the engineer should know and the tool will not decide for them (a credential_process that cannot run).
+    warnings: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -97,6 +103,7 @@ def render(
     lists every missing name with its flag.
     """
     from bootstrap.awsfiles import store
+    from bootstrap.awsfiles.profiles import load_profiles
 
     variables = load_const(inputs.const_file, overrides=supplied.extra)
     templates = (
@@ -111,7 +118,7 @@ def render(
     absent = sorted(needed - given.keys(), key=SUPPLIED_NAMES.index)
     # The user's profiles, parsed only when needed (apply_rendered reads the files again, under the lock, to merge):
     # to take back a missing name, or to find a source_profile the templates do not render themselves.
-    existing = functools.cache(functools.partial(store.load_profiles, paths))
+    existing = functools.cache(functools.partial(load_profiles, paths))
     recovered: tuple[str, ...] = ()
     if absent:
         found = _recover(absent, given, templates, variables, objects, existing())
@@ -128,17 +135,55 @@ def render(
     if secret is not None:
         Credentials(given.get("AWS_ACCESS_KEY_ID", ""), secret)  # registers the secret for masking
 
-    context: dict[str, object] = {**variables.values, **given, **objects}
+    context: dict[str, object] = {**variables.values, **given, **objects, "AWS_IAM_BOOTSTRAP": tool_command()}
     config_text = render_template(templates[0], context)
     credentials_text = render_template(templates[1], context)
     config = _parse_rendered(config_text, templates[0].path, "config")
     credentials = _parse_rendered(credentials_text, templates[1].path, "credentials")
     _check_rendered(config, credentials, existing, templates)
 
+    # A profile the templates give a credential_process loses the MFA session an earlier layout kept for it in the
+    # credentials file: the SDKs take static keys first, and the line would never run.
+    with_process = sorted(name for name, values in config.items() if values.get("credential_process"))
     config_change, credentials_change = store.apply_rendered(
-        paths, config_text, credentials_text, prune=prune, dry_run=dry_run
+        paths, config_text, credentials_text, prune=prune, dry_run=dry_run, unshadow=with_process
     )
-    return RenderResult(config_change, credentials_change, variables, recovered)
+    warnings = [w for name in with_process if (w := _process_warning(name, config[name]["credential_process"]))]
+    for name in with_process:
+        held = existing().get(name, {})
+        if name in credentials_change.updated and (held.get("aws_session_token") or held.get("aws_security_token")):
+            warnings.append(
+                f"[{name}] in {paths.credentials}: the MFA session there is removed: the SDKs take static keys before "
+                "a credential_process, so it kept the profile's credential_process line from ever running"
+            )
+    return RenderResult(config_change, credentials_change, variables, recovered, tuple(warnings))
+
+
+def tool_command() -> str:
+    """How to run this tool from a credential_process line: the absolute path of the installed command (an SDK
+    runs the line with its own PATH, which need not include a virtualenv's bin), quoted for botocore's split."""
+    beside = Path(sys.executable).with_name("aws-iam-bootstrap")
+    found = str(beside) if beside.is_file() else shutil.which("aws-iam-bootstrap")
+    return shlex.quote(found) if found else "aws-iam-bootstrap"
+
+
+def _process_warning(profile: str, line: str) -> str | None:
+    """Why a credential_process line will not run where the SDKs run it, or None."""
+    try:
+        words = shlex.split(line)
+    except ValueError:
+        return f"[profile {profile}] credential_process cannot be split into words: the SDKs will fail on it"
+    program = words[0] if words else ""
+    if os.sep in program:
+        if not os.access(program, os.X_OK):
+            return f"[profile {profile}] credential_process runs {program}, which is not an executable file"
+        return None
+    if shutil.which(program) is None:
+        return (
+            f"[profile {profile}] credential_process runs {program!r}, which is not on PATH: the SDKs will fail on "
+            "it (write ${AWS_IAM_BOOTSTRAP} in the template for this tool's absolute path)"
+        )
+    return None
 
 
 def _check_value(name: str, value: str, source: str) -> str:

@@ -13,6 +13,7 @@ from botocore.configloader import load_config, raw_config_parse
 from bootstrap.awsfiles import botocore_view, locations, safewrite, store
 from bootstrap.awsfiles.locations import AwsPaths, aws_paths
 from bootstrap.awsfiles.merge import merge, merge_detailed
+from bootstrap.awsfiles.profiles import load_profiles
 from bootstrap.awsfiles.store import FileChange
 from bootstrap.credentials import Credentials
 from bootstrap.errors import InputError
@@ -297,7 +298,7 @@ def test_apply_rendered_writes_both_files_private_and_the_aws_cli_reads_them(pat
     assert CANARY_ACCESS_KEY_ID[-4:] in listing
     assert "shared-credentials-file" in listing
 
-    profiles = store.load_profiles(paths)
+    profiles = load_profiles(paths)
     assert profiles["example-dev-long-term"]["aws_access_key_id"] == CANARY_ACCESS_KEY_ID
     assert profiles["example-prod_read"]["source_profile"] == "example-dev"
     assert raw_config_parse(str(paths.credentials))["example-dev-long-term"]["aws_secret_access_key"] == CANARY_SECRET
@@ -333,7 +334,7 @@ def test_prune_through_apply_rendered_uses_the_remembered_sections(paths: AwsPat
     assert config.removed == ()
     config, _ = store.apply_rendered(paths, smaller, CREDENTIALS, prune=True)
     assert config.removed == ("example-dev_admin", "example-prod_read")
-    profiles = store.load_profiles(paths)
+    profiles = load_profiles(paths)
     assert set(profiles) == {"personal", "default", "example-dev", "example-dev-long-term"}
 
 
@@ -422,13 +423,13 @@ def test_set_profile_writes_a_session_without_touching_anything_else(paths: AwsP
     text = paths.credentials.read_text()
     assert text.startswith(mine + "\n[example-dev]\n")
     assert stat.S_IMODE(paths.credentials.stat().st_mode) == 0o600
-    profiles = store.load_profiles(paths)
+    profiles = load_profiles(paths)
     assert profiles["example-dev"]["aws_session_token"] == CANARY_SESSION_TOKEN
 
     change = store.set_profile(paths, "credentials", "example-dev", {"aws_session_token": None, "expiration": "x"})
     assert change.updated == ("example-dev",)
     assert "aws_session_token" not in paths.credentials.read_text()
-    assert store.load_profiles(paths)["example-dev"]["expiration"] == "x"
+    assert load_profiles(paths)["example-dev"]["expiration"] == "x"
     assert paths.credentials.read_text().startswith(mine)
 
 
@@ -460,7 +461,7 @@ def test_ten_concurrent_writers_all_survive(paths: AwsPaths) -> None:
     for worker in workers:
         worker.join(120)
     assert [worker.exitcode for worker in workers] == [0] * 10
-    profiles = store.load_profiles(paths)
+    profiles = load_profiles(paths)
     assert {f"worker-{i}" for i in range(10)} <= set(profiles)
     assert all(profiles[f"worker-{i}"]["aws_access_key_id"] == f"AKIAWORKER{i:010d}" for i in range(10))
 
@@ -555,12 +556,12 @@ def test_prune_removes_keys_a_render_added_and_no_longer_produces_but_never_the_
     )
 
     store.apply_rendered(paths, without, CREDENTIALS)
-    kept = store.load_profiles(paths)
+    kept = load_profiles(paths)
     assert kept["example-dev_admin"]["mfa_serial"] == "arn:aws:iam::210987654321:mfa/alice"  # no prune: kept
     assert "s3" in kept["default"]
 
     config, _ = store.apply_rendered(paths, without, CREDENTIALS, prune=True)
-    pruned = store.load_profiles(paths)
+    pruned = load_profiles(paths)
     assert "mfa_serial" not in pruned["example-dev_admin"]
     assert pruned["example-dev_admin"]["duration_seconds"] == "3600"
     assert "s3" not in pruned["default"]  # the render added it to the adopted [default]

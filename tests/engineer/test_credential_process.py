@@ -66,7 +66,8 @@ def test_botocore_and_the_aws_cli_get_twelve_roles_in_three_accounts_with_one_co
     roles = daily_setup.twelve_profiles(sandbox, fresh_user)
     render_credential_process_layout(sandbox, eng, roles, tmp_path)
     config = aws_env.config.read_text()
-    assert f"credential_process = aws-iam-bootstrap credential-process --profile {eng.name}\n" in config
+    # The tool's absolute path: the SDKs run the line with their own PATH, which need not hold the tool's venv.
+    assert f"credential_process = {BIN / 'aws-iam-bootstrap'} credential-process --profile {eng.name}\n" in config
     extra = [(profile, arn) for profile, arn in roles if profile.endswith("_read_us")]
     aws_env.config.write_text(
         config
@@ -75,8 +76,8 @@ def test_botocore_and_the_aws_cli_get_twelve_roles_in_three_accounts_with_one_co
         )
     )
     count = tmp_path / "codes-asked"
-    # What botocore runs is found on PATH, as for anyone who installed the tool; the code comes from a command.
-    monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    # A PATH without the tool on it: the line still runs. The code comes from a command.
+    monkeypatch.setenv("PATH", os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if Path(p) != BIN))
     monkeypatch.setenv("AWS_IAM_BOOTSTRAP_TOKEN_CODE_COMMAND", eng.device.command(count))
 
     for profile, arn in roles:
@@ -222,4 +223,6 @@ def test_without_a_terminal_it_names_the_flag(aws_env: AwsPaths, tmp_path: Path)
     record(proc.stdout + proc.stderr)
     assert proc.returncode == 5
     assert proc.stdout == ""
-    assert "--token-code-command" in proc.stderr
+    # What works under an SDK: the environment variable (--token-code is no flag of credential-process).
+    assert "pass $AWS_IAM_BOOTSTRAP_TOKEN_CODE_COMMAND" in proc.stderr
+    assert "--token-code " not in proc.stderr

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bootstrap.awsfiles import store
+from bootstrap.awsfiles.profiles import load_profiles
 from bootstrap.credentials import Credentials
 from tests.support import engineer as daily_setup
 from tests.support.cli import BIN, cli, invoke, record
@@ -95,7 +95,7 @@ def test_the_session_profile_gives_its_session_and_duration_is_honoured(
     sandbox: Sandbox, aws_env: AwsPaths, fresh_user: SandboxUser, tmp_path: Path
 ) -> None:
     eng = ready(sandbox, aws_env, fresh_user, tmp_path)
-    session = store.load_profiles(aws_env)[eng.name]
+    session = load_profiles(aws_env)[eng.name]
 
     own = json.loads(invoke("env", "-p", eng.name, "--format", "json", prints_secrets=True).stdout)
     assert own["AWS_ACCESS_KEY_ID"] == session["aws_access_key_id"]

@@ -18,6 +18,7 @@ import pytest
 
 from bootstrap.aws import clients, iam, sts
 from bootstrap.awsfiles import layout, locations, safewrite
+from bootstrap.awsfiles.profiles import load_credentials_file
 from bootstrap.credentials import Credentials
 from bootstrap.engineer import codes, onboard, steps
 from bootstrap.errors import AwsError, CheckFailed, InputError, NeedsAnswer, StateError
@@ -492,3 +493,24 @@ def test_an_inactive_key_in_the_file_is_replaced_with_consent(
     second, _ = run(aws_env, team, clock, auth, key=one_time, delete_extra_key=first.key_id)
     assert second.key_id not in (first.key_id, one_time.access_key_id)
     assert iam_keys(fresh_user) == [second.key_id]
+
+
+def test_with_the_credential_process_templates_the_session_goes_to_its_cache(
+    aws_env: AwsPaths, team: Path, clock: FakeClock, fresh_user: SandboxUser
+) -> None:
+    """A team on the credential_process layout: onboard leaves no session in the credentials file (it would shadow
+    the line), and the SDKs get today's session from the cache without a second code."""
+    import shutil
+
+    import boto3
+
+    fixtures = Path(__file__).parents[1] / "fixtures" / "credential_process"
+    for name in ("aws-cli.config.tpl", "aws-cli.credentials.tpl"):
+        shutil.copy(fixtures / name, team / name)
+    auth = codes.Authenticator(clock)
+    run(aws_env, team, clock, auth, key=fresh_user.one_time_key)
+
+    assert "aws_session_token" not in load_credentials_file(aws_env).get(NAME, {})
+    assert list(locations.cache_dir(aws_env).glob("*.json"))
+    arn = boto3.Session(profile_name="example-dev_admin").client("sts").get_caller_identity()["Arn"]
+    assert ":assumed-role/infra-AdminR-" in arn

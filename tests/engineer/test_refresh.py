@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import boto3
 import pytest
 
-from bootstrap.awsfiles import store
+from bootstrap.awsfiles.profiles import load_credentials_file, load_profiles
 from tests.support import engineer as daily_setup
 from tests.support.cli import BIN, aws_cli, invoke, record
 
@@ -39,7 +39,7 @@ def test_one_code_then_twelve_role_profiles_in_three_accounts_work(
     text = aws_env.credentials.read_text()
     assert text.startswith(long_term_before)
     assert stat.S_IMODE(aws_env.credentials.stat().st_mode) == 0o600
-    session = store.load_profiles(aws_env)[eng.name]
+    session = load_profiles(aws_env)[eng.name]
     for key in ("aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_security_token"):
         assert session[key]
     assert session["aws_session_token"] == session["aws_security_token"]
@@ -143,7 +143,7 @@ def test_code_from_a_command_run_without_a_shell(
 
     assert run.returncode == 0, run.output
     assert count.read_text() == "1"
-    assert store.load_profiles(aws_env)[eng.name]["aws_session_token"]
+    assert load_profiles(aws_env)[eng.name]["aws_session_token"]
 
     # A failing command is bad input, reported with its status only (its stderr may hold anything).
     failing = invoke("refresh", "--force", "--token-code-command", f"{BIN / 'python'} -c 'import sys; sys.exit(3)'")
@@ -204,7 +204,7 @@ def test_the_code_is_asked_in_a_real_terminal(
     )
     assert status == 0, shown
     assert "renewed" in shown
-    assert store.load_profiles(aws_env)[eng.name]["aws_session_token"]
+    assert load_profiles(aws_env)[eng.name]["aws_session_token"]
 
 
 def test_a_wrong_code_is_refused_and_nothing_is_written(
@@ -252,3 +252,51 @@ def test_at_a_terminal_a_wrong_or_replayed_code_is_asked_again(
         child.close()
     assert child.exitstatus == 0, child.before
     assert "renewed" in (child.before or "")
+
+
+def test_aws_mfa_and_refresh_take_turns_on_the_files_onboard_and_render_write(
+    sandbox: Sandbox, aws_env: AwsPaths, fresh_user: SandboxUser, tmp_path: Path
+) -> None:
+    """Both ways, with the real aws-mfa: the example templates put the device where aws-mfa reads it
+    (aws_mfa_device, credentials) and where the SDKs and this tool read it (mfa_serial, config)."""
+    import subprocess
+
+    from tests.support.team import ROOT
+
+    eng = daily_setup.engineer(sandbox, fresh_user, tmp_path)
+    team = tmp_path / "team"
+    team.mkdir()
+    (team / "CONST.inc").write_text(sandbox.const_inc())
+    for name in ("aws-cli.config.tpl", "aws-cli.credentials.tpl"):
+        (team / name).write_text((ROOT / name).read_text())
+    rendered = invoke(
+        "render", "--user", fresh_user.name, "--mfa-serial", eng.device.serial, "--access-key-id",
+        eng.key.access_key_id, "--secret-access-key-stdin", input=eng.key.secret_access_key + "\n", cwd=team,
+    )  # fmt: skip
+    assert rendered.returncode == 0, rendered.output
+
+    def aws_mfa(*args: str, code: str = "") -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [str(BIN / "aws-mfa"), "--profile", "example-dev", *args],
+            input=code + "\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        record(done.stdout + done.stderr)
+        return done
+
+    # aws-mfa renews the session with the device render wrote for it...
+    first = aws_mfa(code=eng.device.code())
+    assert first.returncode == 0, first.stderr
+    assert "aws_session_token" in load_credentials_file(aws_env)["example-dev"]
+    # ...and refresh takes its session as valid: no code.
+    kept = invoke("refresh", "--profile", "example-dev", input="")
+    assert kept.returncode == 0, kept.output
+    assert "still valid" in kept.stdout
+    # refresh renews; aws-mfa takes that session as valid: it asks no token.
+    assert invoke("refresh", "--force", "--token-code", eng.device.code()).returncode == 0
+    second = aws_mfa()
+    assert second.returncode == 0, second.stderr
+    assert "still valid" in (second.stdout + second.stderr)

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from bootstrap.aws import iam
-from bootstrap.awsfiles import layout, locations, store
+from bootstrap.awsfiles import layout, locations
+from bootstrap.awsfiles.profiles import load_profiles
 from bootstrap.credentials import Credentials
 from bootstrap.engineer import codes, steps
 from bootstrap.engineer import rotate as rotation
@@ -57,7 +58,7 @@ def rotate(
 
 def file_key(paths: AwsPaths) -> Credentials:
 
-    key = layout.read_static(store.load_profiles(paths).get(LONG_TERM, {}))
+    key = layout.read_static(load_profiles(paths).get(LONG_TERM, {}))
     assert key is not None
     return key
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from bootstrap.aws import clients
-from bootstrap.awsfiles import store
+from bootstrap.awsfiles.profiles import load_profiles
 from bootstrap.credentials import Credentials
 from bootstrap.engineer import codes, verify
 from bootstrap.prompts import NoPrompter
@@ -94,7 +94,7 @@ def test_alices_profiles_one_code_and_a_reason_for_each_refusal(
     deleted = rows[DELETED]
     assert (deleted["error_code"], deleted["reason"]) == ("InvalidClientTokenId", "invalid or deactivated access key")
     assert rows[eng.name]["result"] == "ok"  # the session --refresh made, written where `refresh` writes it
-    assert "aws_session_token" in store.load_profiles(aws_env)[eng.name]
+    assert "aws_session_token" in load_profiles(aws_env)[eng.name]
     assert report["failed"] == 7
 
 
@@ -333,3 +333,22 @@ def test_role_chains_are_followed_and_machine_or_sso_profiles_skipped(
     assert rows["chained"].account_id == prod.id
     assert (rows["on-ec2"].result, rows["sso"].result) == ("skipped", "skipped")
     assert report.codes_asked == 1
+
+
+def test_names_in_brackets_are_printed_as_written_never_read_as_markup(
+    sandbox: Sandbox, aws_env: AwsPaths, fresh_user: SandboxUser, tmp_path: Path
+) -> None:
+    """The table and its notes show user data as text: "[example-dev]" stays, and a profile botocore accepts with
+    a name like a closing tag ("[/x]") is a row, not a crash."""
+    expired = (
+        "\n[example-dev]\naws_access_key_id = ASIAEXPIREDEXPIRED01\n"
+        "aws_secret_access_key = expiredsecretexpiredsecretexpiredsecret1\n"
+        "aws_session_token = expiredtokenexpiredtokenexpiredtoken\nexpiration = 2020-01-01 00:00:00\n"
+        f"\n[[/x]]\naws_access_key_id = AKIADELETEDDELETED02\naws_secret_access_key = {'y' * 40}\n"
+    )
+    alices_day(sandbox, aws_env, fresh_user, tmp_path, credentials_extra=expired)
+    run = invoke("verify", "--profile", "example-dev", "--profile", "[[]/x]", cwd=tmp_path, input="")
+    assert "Traceback" not in run.output
+    assert run.returncode == 1, run.stderr
+    assert "Note: [example-dev] has expired" in run.stdout
+    assert any(line.lstrip("│ ").startswith("[/x]") for line in run.stdout.splitlines())

@@ -57,6 +57,24 @@ def test_sandbox_keeps_a_directory_it_was_given(tmp_path: Path) -> None:
     }
 
 
+def test_sandbox_will_not_overwrite_files_it_did_not_write(tmp_path: Path) -> None:
+    team = tmp_path / "team"
+    team.mkdir()
+    (team / "CONST.inc").write_text("# the team's own\n")
+    (team / "env.sh").write_text("export MINE=1\n")
+    run = cli("sandbox", "--dir", str(team), timeout=60)
+    assert run.returncode == 2, run.output
+    assert "already holds CONST.inc, env.sh" in run.stderr
+    assert (team / "CONST.inc").read_text() == "# the team's own\n"
+    assert (team / "env.sh").read_text() == "export MINE=1\n"
+    # A directory an earlier sandbox prepared is used again.
+    box = tmp_path / "box"
+    for _ in range(2):
+        with running_sandbox("--dir", str(box)) as (proc, _lines):
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=30) == 0
+
+
 def test_sandbox_on_a_port_in_use_is_bad_input() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -123,6 +123,8 @@ def test_the_file_is_private_and_never_a_symlink(tmp_path: Path) -> None:
         ("Key", True),
         ("QueueUrl", True),
         ("SerialNumber", True),
+        ("Role", True),  # a Lambda function's role: iam:PassRole is authorised on it, and a replay needs it
+        ("CopySource", True),
         ("NewPassword", False),
         ("OldPassword", False),
         ("SecretAccessKey", False),

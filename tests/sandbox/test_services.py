@@ -289,3 +289,18 @@ def test_the_journal_records_each_call_with_its_action_and_resource(
     assert get["errorCode"] == "AccessDenied"
     assert get["sandbox"]["decision"] == "refused"
     assert get["errorMessage"].startswith(f"User: {nobody.arn} is not authorized to perform: s3:GetObject")
+
+
+def test_s3_sub_resources_as_boto3_names_them(sandbox: Sandbox, admin: User, name: str) -> None:
+    """boto3 sends ``GET /bucket?policy`` (a bare name): read as the flag it is, and authorised as its action."""
+    s3 = sandbox.client("s3", admin.key)
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": sandbox.region})
+    assert s3.get_bucket_acl(Bucket=name)["Grants"]
+    bucket = f"arn:aws:s3:::{name}"
+    action = "s3:GetBucketVersioning"
+    message = (
+        f'User: {{arn}} is not authorized to perform: {action} on resource: "{bucket}" because no identity-based '
+        f"policy allows the {action} action"
+    )
+    versioning = lambda c: c.get_bucket_versioning(Bucket=name)  # noqa: E731
+    check(sandbox, "s3", versioning, action, bucket, ("AccessDenied", 403), message=message)

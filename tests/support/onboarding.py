@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from bootstrap.aws import sts
 from bootstrap.awsfiles import layout, store
+from bootstrap.awsfiles.profiles import load_profiles
 from bootstrap.credentials import Credentials
 from bootstrap.engineer import codes
 from bootstrap.errors import NeedsAnswer
@@ -114,7 +115,7 @@ def enabled_devices(user: SandboxUser) -> set[str]:
 
 def file_key(paths: AwsPaths) -> Credentials | None:
 
-    return layout.read_static(store.load_profiles(paths).get(f"{NAME}-long-term", {}))
+    return layout.read_static(load_profiles(paths).get(f"{NAME}-long-term", {}))
 
 
 def set_up(paths: AwsPaths, user: SandboxUser, clock: FakeClock, *, session: bool = True) -> codes.Authenticator:
