@@ -71,10 +71,9 @@ def create_edit(
     existing = org.pipeline(name)
     if existing is None:
         return lambda editor: editor.set_entry(pipelines.SECTION, name, fields)
-    text = (base / stored).read_text(encoding="utf-8") if not Path(stored).is_absolute() else given.read_text()
     same = (
         existing.env == env
-        and existing.role_policy_text == pipelines.read_policy(text, str(given))
+        and existing.role_policy_text == pipelines.read_policy(given.read_text(encoding="utf-8"), str(given))
         and existing.max_session == max_session
         and existing.github == github
     )
