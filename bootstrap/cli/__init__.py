@@ -57,6 +57,12 @@ LAZY: Final = {
         "The organisation as code (the platform team's side): users.yaml and CONST.inc rendered as "
         "CloudFormation, checked, planned and applied; people added, granted, revoked and removed.",
     ),
+    "pipeline": (
+        "bootstrap.cli.pipeline",
+        "pipeline",
+        "CI pipelines that can do one thing: a user that may only assume its role, a role trusted by that user "
+        "alone with short sessions, proven over every IAM action; or a role trusted by GitHub's OIDC tokens.",
+    ),
     "policy": (
         "bootstrap.cli.policy",
         "policy",
@@ -79,6 +85,11 @@ LAZY: Final = {
         "Replace your long-term access key: create a new one, prove it works, write it, retire the old one.",
     ),
     "sandbox": ("bootstrap.cli.sandbox", "sandbox", "Run a local AWS (moto behind an IAM authorizer) until Ctrl-C."),
+    "trust": (
+        "bootstrap.cli.trust",
+        "trust",
+        "Who may assume a role, said in words, and its trust edited without losing a principal.",
+    ),
     "verify": (
         "bootstrap.cli.daily",
         "verify",

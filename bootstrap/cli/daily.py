@@ -358,4 +358,5 @@ def _temporary(profile: str, token_code: str | None, token_code_command: str | N
         _codes(token_code, token_code_command),
         duration=duration,
         clock=environment.clock,
+        environ=environment.environ,
     )

@@ -115,7 +115,7 @@ def from_cloudtrail(
     dry_run: bool,
 ) -> None:
     """Write the least policy from real CloudTrail log files (.json.gz with "Records", or the directories a
-    trail writes to S3): seed 002's learning without deploying a stack into the account.
+    trail writes to S3): the denied-calls loop without deploying a stack into the account.
 
     --denied-only keeps the calls refused for want of permission (AccessDenied, UnauthorizedOperation): the
     permissions a principal that starts with none still lacks. Parameters are read as CloudTrail names them

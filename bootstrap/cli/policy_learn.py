@@ -1,4 +1,5 @@
-"""Command: policy learn (seed 002's loop on an embedded sandbox: each denied call becomes permission at call time)."""
+"""Command: policy learn (the deny-and-append loop on an embedded sandbox: each denied call becomes permission
+at call time)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 @click.command()
 @click.option("--principal", required=True, metavar="ARN", help="The user (created if missing) or role that learns.")
-@click.option("--deny-first", is_flag=True, help="Refuse each new call once, then allow its retry (seed 002's way).")
+@click.option(
+    "--deny-first", is_flag=True, help="Refuse each new call once, then allow its retry (the CloudTrail loop's way)."
+)
 @click.option("--prefix", metavar="NAME", help="Scope what is learned to names starting with NAME.")
 @click.option(
     "--out", "out_file", type=click.Path(path_type=Path, dir_okay=False), help="Keep the policy in FILE as it grows."
@@ -61,7 +64,7 @@ def learn(
 
     Starts the sandbox with the principal (a user starting with no permissions, created if missing, or an
     existing role). Source learner.env, then follow your written procedure: each call the policy lacks is added
-    (its action on its resource, exact or --prefix scoped) and goes through, in well under a second (seed 002:
+    (its action on its resource, exact or --prefix scoped) and goes through, in well under a second (through CloudTrail:
     minutes through CloudTrail, CloudWatch Logs and a Lambda). With --deny-first the call is refused once and its
     retry succeeds. Ctrl-C ends the session and prints the policy, grouped by access level; --review asks whether
     to keep each group (the List/Describe calls a console page makes), --keep answers without asking.

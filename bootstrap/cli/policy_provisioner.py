@@ -1,4 +1,4 @@
-"""Command: policy provisioner (seed 000's provisioning role, as CloudFormation and Terraform)."""
+"""Command: policy provisioner (a provisioning role with the least permissions, as CloudFormation and Terraform)."""
 
 from __future__ import annotations
 

@@ -42,6 +42,7 @@ def profile_credentials(
     duration: int | None = None,
     min_ttl: timedelta = DEFAULT_MIN_TTL,
     clock: Clock | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Temporary:
     """Temporary credentials for ``profile`` and its region (see ``temporary_credentials``)."""
     profiles = load_profiles(paths)
@@ -49,7 +50,15 @@ def profile_credentials(
     if settings is None:
         raise InputError(f"profile {profile!r} is not in your AWS files ({paths.config}, {paths.credentials})")
     credentials = temporary_credentials(
-        paths, profiles, load_credentials_file(paths), profile, codes, duration=duration, min_ttl=min_ttl, clock=clock
+        paths,
+        profiles,
+        load_credentials_file(paths),
+        profile,
+        codes,
+        duration=duration,
+        min_ttl=min_ttl,
+        clock=clock,
+        environ=environ,
     )
     region = settings.get("region") or profiles.get(str(settings.get("source_profile") or ""), {}).get("region")
     return Temporary(profile, credentials, str(region) if region else None)
@@ -65,16 +74,25 @@ def temporary_credentials(
     duration: int | None = None,
     min_ttl: timedelta = DEFAULT_MIN_TTL,
     clock: Clock | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Credentials:
     """Temporary credentials for ``profile`` (for `env` and `exec`), never a long-term key.
 
     A role profile: the role assumed from its source's MFA session (renewed with one code, and written back
-    as `refresh` would, when too old). A session profile: its session (renewed likewise). A long-term profile:
+    as `refresh` would, when too old), or from the key in ``environ`` (``credential_source = Environment``: a
+    pipeline's). A session profile: its session (renewed likewise). A long-term profile:
     a new session from it (with MFA when it names a device).
     """
     settings = profiles[profile]
     sources = SourceSessions(
-        paths, profiles, codes, renew=True, credentials_file=credentials_file, min_ttl=min_ttl, clock=clock
+        paths,
+        profiles,
+        codes,
+        renew=True,
+        credentials_file=credentials_file,
+        min_ttl=min_ttl,
+        clock=clock,
+        environ=environ,
     )
     region = str(settings["region"]) if settings.get("region") else None
     if settings.get("role_arn"):

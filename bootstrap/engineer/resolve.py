@@ -73,8 +73,10 @@ class SourceSessions:
         duration: int = limits.SESSION_DEFAULT,
         clock: Clock | None = None,
         process_timeout: float = process.DEFAULT_TIMEOUT,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.paths = paths
+        self.environ = environ
         self.profiles = profiles
         self.credentials_file = credentials_file if credentials_file is not None else profiles
         self.codes = codes
@@ -194,6 +196,11 @@ class SourceSessions:
                 self._by_serial[serial] = cached.session
         return True
 
+    def _environment_key(self, profile: str) -> Credentials:
+        import os
+
+        return _environment_key(self.environ if self.environ is not None else os.environ, profile)
+
     def role_base(self, profile: str, settings: Mapping[str, Any]) -> Resolved:
         """The credentials a role profile assumes its role with: its source's, with MFA when the role asks.
 
@@ -201,8 +208,12 @@ class SourceSessions:
         all such roles) instead of botocore's one code per role.
         """
         source = settings.get("source_profile")
+        if not source and str(settings.get("credential_source", "")) == "Environment":
+            return Resolved(self._environment_key(profile), False, "key")
         if not source:
-            raise InputError(f"role profile {profile!r} has no source_profile (credential_source is not supported)")
+            raise InputError(
+                f"role profile {profile!r} has no source_profile (of credential_source, only Environment is supported)"
+            )
         own_key = layout.read_static(settings) if source == profile else None
         # botocore's special case: a role profile naming itself as source uses its own key.
         base = Resolved(own_key, False, "key") if own_key is not None else self.source(str(source))
@@ -212,6 +223,18 @@ class SourceSessions:
             session = self.mfa_session(base.credentials, str(role_serial), region=str(region) if region else None)
             return Resolved(session, True, "session")
         return base
+
+
+def _environment_key(environ: Mapping[str, str], profile: str) -> Credentials:
+    """The key ``credential_source = Environment`` names: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and a
+    session token), as botocore reads them. A pipeline's way: its CI puts its key there from its secrets."""
+    key_id, secret = environ.get("AWS_ACCESS_KEY_ID"), environ.get("AWS_SECRET_ACCESS_KEY")
+    if not key_id or not secret:
+        raise InputError(
+            f"profile {profile!r} takes its key from the environment (credential_source = Environment), but "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set"
+        )
+    return Credentials(key_id, secret, environ.get("AWS_SESSION_TOKEN") or None)
 
 
 def role_session_name(settings: Mapping[str, Any]) -> str | None:

@@ -42,7 +42,8 @@ def rules(org: Organisation, states: Mapping[str, AccountState]) -> list[Finding
     people = {p.name for p in org.people}
     for env, state in states.items():
         for role in state.roles:
-            found += _trust(org, env, role, people)
+            if role.kind in naming.KINDS:  # people's roles; pipelines' are proven by `pipeline check`
+                found += _trust(org, env, role, people)
             found += _size(f"{env} role {role.name}", role.policies, ROLE_INLINE_MAX, "a role's inline policies")
         for group in state.groups:
             strangers = sorted(set(group.members) - people)
@@ -51,6 +52,7 @@ def rules(org: Organisation, states: Mapping[str, AccountState]) -> list[Finding
                 found.append(Finding("error", f"{env} group {group.name}", text))
             found += _size(f"{env} group {group.name}", group.policies, GROUP_INLINE_MAX, "a group's inline policies")
     found += _people(org, states)
+    found += _escalations(org)
     for env, state in states.items():
         from bootstrap.org.cloudformation import render
 
@@ -167,6 +169,20 @@ def _people(org: Organisation, states: Mapping[str, AccountState]) -> list[Findi
                         f"in {count} groups, over IAM's {GROUPS_PER_USER}: grant fewer roles through groups",
                     )
                 )
+    return found
+
+
+def _escalations(org: Organisation) -> list[Finding]:
+    """The privilege-escalation paths of each pipeline's and service role's permissions, as warnings: deploying
+    them is the team's call, and `pipeline check` fails on the errors among them."""
+    from bootstrap.policy import escalation, grants
+
+    found: list[Finding] = []
+    owners = [(f"pipeline {p.name}", p.role_policy_file, p.role_policy) for p in org.pipelines]
+    owners += [(f"service role {r.name}", r.policy_file, r.policy) for r in org.service_roles]
+    for who, source, document in owners:
+        for path in escalation.lint(grants.grants([grants.Labelled(source, document)])):
+            found.append(Finding("warning", f"{who} ({source})", f"{path.name}: {path.text}"))
     return found
 
 

@@ -5,9 +5,11 @@ real AWS, one stack per account.
   infra-PowerG with their policies, and who is in each (``AWS::IAM::UserToGroupAddition``). The users themselves
   are not in it: their passwords and keys must never be in a template, and a template holds at most 500
   resources; ``org add-user`` creates them.
+  Pipelines' users are not in it either, for the same reason; their one policy is (``AWS::IAM::Policy``).
 - ``roles-<env>.yaml`` (stack ``infra-roles``), one per environment account: the infra roles, each with the trust
-  that names exactly the people granted it (MFA required), its permissions and ``MaxSessionDuration``. Every
-  environment's template has the same resources and differs only in values.
+  that names exactly the people granted it (MFA required), its permissions and ``MaxSessionDuration``; then the
+  roles of the pipelines and service roles declared for that environment, and GitHub's OIDC provider when a
+  pipeline there trusts it.
 
 Templates use no intrinsic function, so ``parse`` can read a deployed template (or the last rendered one) back
 into an ``AccountState`` and ``plan`` can compare. Rendering is stable: the same model gives the same bytes.
@@ -21,7 +23,7 @@ from typing import Any, Final
 from bootstrap.errors import InputError
 from bootstrap.org import naming, yamltext
 from bootstrap.org.model import USERS_ENV, Organisation
-from bootstrap.org.state import AccountState, Group, Policy, Role, desired
+from bootstrap.org.state import PIPELINE, SERVICE, AccountState, Group, Policy, Provider, Role, User, desired
 
 FORMAT_VERSION: Final = "2010-09-09"
 USERS_STACK: Final = f"{naming.STACK}-users"
@@ -64,10 +66,31 @@ def template(state: AccountState) -> dict[str, Any]:
                 "DependsOn": group.logical_id,
                 "Properties": {"GroupName": group.name, "Users": list(group.members)},
             }
+    for user in state.users:
+        for policy in user.policies:
+            # The user is made with IAM calls (no template holds users: their keys must never be in one); its
+            # policy is here, so the user's permissions are reviewed with the rest.
+            resources[user.logical_id] = {
+                "Type": "AWS::IAM::Policy",
+                "Properties": {
+                    "PolicyName": policy.name,
+                    "PolicyDocument": dict(policy.document),
+                    "Users": [user.name],
+                },
+            }
+    for provider in state.providers:
+        resources[provider.logical_id] = {
+            "Type": "AWS::IAM::OIDCProvider",
+            "Properties": {
+                "Url": provider.url,
+                "ClientIdList": list(provider.client_ids),
+                "ThumbprintList": list(provider.thumbprints),
+            },
+        }
     for role in state.roles:
         properties: dict[str, Any] = {
             "RoleName": role.name,
-            "Description": f"infra {role.kind} role of {state.account_name} ({state.env})",
+            "Description": role.description or f"infra {role.kind} role of {state.account_name} ({state.env})",
             "MaxSessionDuration": role.max_session,
             "AssumeRolePolicyDocument": dict(role.trust.document),
             "Policies": _policies(role.policies),
@@ -75,6 +98,10 @@ def template(state: AccountState) -> dict[str, Any]:
         if role.tags:
             properties["Tags"] = [{"Key": key, "Value": value} for key, value in role.tags]
         resources[role.logical_id] = {"Type": "AWS::IAM::Role", "Properties": properties}
+        trusted = [p.logical_id for p in state.providers if f":oidc-provider/{p.host}" in role.trust.meaning]
+        if trusted:
+            # IAM refuses a trust naming a provider that does not exist yet: CloudFormation must make it first
+            resources[role.logical_id]["DependsOn"] = trusted
     what = "the users-only account" if state.env == USERS_ENV else f"the {state.env} account"
     return {
         "AWSTemplateFormatVersion": FORMAT_VERSION,
@@ -122,15 +149,29 @@ def from_template(data: Any, source: str, kinds: Mapping[str, str] | None = None
             members[group_name] = tuple(sorted({*members.get(group_name, ()), *map(str, props.get("Users", []))}))
     groups: list[Group] = []
     roles: list[Role] = []
+    users: list[User] = []
+    providers: list[Provider] = []
     words = {f"{word}Role": kind for kind, word in naming.KIND_WORDS.items()}
     for logical_id, resource in resources.items():
         props = resource.get("Properties", {})
-        if resource.get("Type") == "AWS::IAM::Group":
+        if resource.get("Type") == "AWS::IAM::Policy":
+            for name in props.get("Users", []):
+                users.append(User(logical_id, str(name), (Policy(str(props["PolicyName"]), props["PolicyDocument"]),)))
+        elif resource.get("Type") == "AWS::IAM::OIDCProvider":
+            providers.append(
+                Provider(
+                    logical_id,
+                    str(props.get("Url", "")),
+                    tuple(map(str, props.get("ClientIdList", []))),
+                    tuple(map(str, props.get("ThumbprintList", []))),
+                )
+            )
+        elif resource.get("Type") == "AWS::IAM::Group":
             name = str(props.get("GroupName", logical_id))
             groups.append(Group(logical_id, name, _read_policies(props), members.get(name, ())))
         elif resource.get("Type") == "AWS::IAM::Role":
             name = str(props.get("RoleName", logical_id))
-            kind = (kinds or {}).get(name) or words.get(logical_id, logical_id)
+            kind = (kinds or {}).get(name) or words.get(logical_id) or _kind_of(logical_id)
             tags = tuple((str(t["Key"]), str(t["Value"])) for t in props.get("Tags", []))
             roles.append(
                 Role(
@@ -141,9 +182,21 @@ def from_template(data: Any, source: str, kinds: Mapping[str, str] | None = None
                     _read_policies(props),
                     int(props.get("MaxSessionDuration", 3600)),
                     tags,
+                    str(props.get("Description", "")),
                 )
             )
-    return AccountState(env, str(meta.get("AccountId", "")), "", tuple(groups), tuple(roles))
+    return AccountState(
+        env, str(meta.get("AccountId", "")), "", tuple(groups), tuple(roles), tuple(users), tuple(providers)
+    )
+
+
+def _kind_of(logical_id: str) -> str:
+    """A role's kind from its logical id when the model no longer names it (a pipeline or service role removed)."""
+    if logical_id.startswith("Pipeline"):
+        return PIPELINE
+    if logical_id.startswith("ServiceRole"):
+        return SERVICE
+    return logical_id
 
 
 def _read_policies(props: Mapping[str, Any]) -> tuple[Policy, ...]:

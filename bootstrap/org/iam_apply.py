@@ -53,6 +53,33 @@ def changes(observed: Observed, wanted: AccountState) -> list[Change]:
                 {"UserName": name, "Tags": [{"Key": PENDING_TAG, "Value": "pending"}]},
             )
         )
+    for user in wanted.users:
+        if user.name not in observed.users:
+            found.append(
+                Change(
+                    env,
+                    f"create pipeline user {user.name} (no password, MFA or group; "
+                    f"`pipeline create {user.name.removeprefix('pipeline-')}` hands over its key)",
+                    "create_user",
+                    {"UserName": user.name, "Tags": [{"Key": PENDING_TAG, "Value": "pending"}]},
+                )
+            )
+        have = observed.state.user(user.name)
+        found += _policies(env, "user", user.name, have.policies if have else (), user.policies)
+    for provider in wanted.providers:
+        if observed.state.provider(provider.url) is None:
+            found.append(
+                Change(
+                    env,
+                    f"create the OIDC identity provider {provider.host} (audience {', '.join(provider.client_ids)})",
+                    "create_open_id_connect_provider",
+                    {
+                        "Url": provider.url,
+                        "ClientIDList": list(provider.client_ids),
+                        "ThumbprintList": list(provider.thumbprints),
+                    },
+                )
+            )
     for group in wanted.groups:
         found += _group(env, observed.state.group(group.name), group)
     for role in wanted.roles:
@@ -77,8 +104,9 @@ def _group(env: str, have: Group | None, want: Group) -> list[Change]:
 
 
 def _policies(env: str, kind: str, owner: str, have: Iterable[Policy], want: Iterable[Policy]) -> list[Change]:
-    """Inline policies of a group or role (``kind``) named ``owner``: put what differs, delete what is not wanted."""
-    key = {"group": "GroupName", "role": "RoleName"}[kind]
+    """Inline policies of a group, role or user (``kind``) named ``owner``: put what differs, delete what is not
+    wanted."""
+    key = {"group": "GroupName", "role": "RoleName", "user": "UserName"}[kind]
     current = {p.name: p for p in have}
     out: list[Change] = []
     wanted_names = set()
@@ -121,7 +149,7 @@ def _role(env: str, have: Role | None, want: Role) -> list[Change]:
                     "RoleName": name,
                     "AssumeRolePolicyDocument": trust,
                     "MaxSessionDuration": want.max_session,
-                    "Description": f"infra {want.kind} role (aws-iam-bootstrap)",
+                    "Description": want.description or f"infra {want.kind} role (aws-iam-bootstrap)",
                     **({"Tags": tags} if tags else {}),
                 },
             )
@@ -158,7 +186,7 @@ def _role(env: str, have: Role | None, want: Role) -> list[Change]:
 
 def _who(role: Role) -> str:
     named = [
-        principal.rsplit("/", 1)[-1] if ":user/" in principal else principal
+        principal.rsplit("/", 1)[-1] if ":user/" in principal or ":oidc-provider/" in principal else principal
         for statement in role.trust.document.get("Statement", [])
         for principal in _principals(statement)
     ]
@@ -166,8 +194,11 @@ def _who(role: Role) -> str:
 
 
 def _principals(statement: Any) -> list[str]:
-    value = statement.get("Principal", {}).get("AWS", [])
-    return [value] if isinstance(value, str) else list(value)
+    found: list[str] = []
+    for key in ("AWS", "Service", "Federated"):
+        value = statement.get("Principal", {}).get(key, [])
+        found += [value] if isinstance(value, str) else list(value)
+    return found
 
 
 def run(iam: Any, change: Change) -> None:

@@ -16,6 +16,8 @@ from bootstrap import arns
 from bootstrap.errors import InputError
 from bootstrap.org import naming
 from bootstrap.org.model import USERS_ENV, EnvAccount, Organisation, Person
+from bootstrap.org.pipelines import Pipeline
+from bootstrap.org.service_roles import ServiceRole
 from bootstrap.org.users_file import UserEntry, UsersFile, Where
 from bootstrap.team.const import Variables
 
@@ -105,7 +107,81 @@ def _organisation(variables: Variables, users: UsersFile) -> Organisation:
     for env, kind in users.settings.granted_by_group:
         _check_kind(org, env, kind, users.settings.where.get("granted_by_group", Where(users.source, 0)), "settings")
     people = tuple(Person(entry.name, dict(entry.grants), entry.power) for entry in users.users)
-    return Organisation(org.region, org.users_account_id, org.users_account_name, suffix, envs, people, users.settings)
+    return Organisation(
+        org.region,
+        org.users_account_id,
+        org.users_account_name,
+        suffix,
+        envs,
+        people,
+        users.settings,
+        _pipelines(org, users),
+        _service_roles(org, users),
+    )
+
+
+def _environment(org: Organisation, env: str, where: Where, who: str) -> None:
+    if env == USERS_ENV:
+        raise InputError(f"{where}: {who}: {USERS_ENV} is the users-only account: roles go in an environment account")
+    known = [account.env for account in org.accounts]
+    if env not in known:
+        raise InputError(f"{where}: {who}: no environment {env!r} in CONST.inc (known: {', '.join(known) or 'none'})")
+
+
+def _policy_file(users: UsersFile, given: str, where: Where, who: str) -> str:
+    """A policy file named in the users file (relative to it), as canonical JSON text."""
+    from bootstrap.org import pipelines
+
+    path = Path(given)
+    if not path.is_absolute():
+        path = Path(users.source).parent / path
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{where}: {who}: policy file {given} not found (looked for {path})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{where}: {who}: cannot read {path}: {exc}") from None
+    return pipelines.read_policy(text, str(path))
+
+
+def _pipelines(org: Organisation, users: UsersFile) -> tuple[Pipeline, ...]:
+    from bootstrap.org import pipelines
+
+    entries: tuple[pipelines.PipelineEntry, ...] = users.sections.get(pipelines.SECTION, ())  # type: ignore[assignment]
+    people = {p.name.lower() for p in users.users}
+    found: list[Pipeline] = []
+    for entry in entries:
+        who = f"pipeline {entry.name}"
+        _environment(org, entry.account, entry.where.get("account", entry.at), who)
+        user = pipelines.PREFIX + entry.name
+        if user.lower() in people:
+            raise InputError(f"{entry.at}: {who}: its user {user} is also a person in users:")
+        text = _policy_file(users, entry.role_policy, entry.where.get("role_policy", entry.at), who)
+        found.append(Pipeline(entry.name, entry.account, entry.role_policy, text, entry.max_session, entry.github))
+    return tuple(found)
+
+
+def _service_roles(org: Organisation, users: UsersFile) -> tuple[ServiceRole, ...]:
+    from bootstrap.org import pipelines, service_roles
+
+    entries: tuple[service_roles.ServiceRoleEntry, ...] = users.sections.get(  # type: ignore[assignment]
+        service_roles.SECTION, ()
+    )
+    declared: tuple[pipelines.PipelineEntry, ...] = users.sections.get(pipelines.SECTION, ())  # type: ignore[assignment]
+    taken = {(p.account, (pipelines.PREFIX + p.name).lower()) for p in declared}
+    taken |= {(a.env, name.lower()) for a in org.accounts for name in a.roles.values()}
+    found: list[ServiceRole] = []
+    for entry in entries:
+        who = f"service role {entry.name}"
+        _environment(org, entry.account, entry.where.get("account", entry.at), who)
+        if (entry.account, entry.name.lower()) in taken:
+            raise InputError(
+                f"{entry.at}: {who}: {entry.account} has a role of that name already (CONST.inc, a pipeline)"
+            )
+        taken.add((entry.account, entry.name.lower()))
+        text = _policy_file(users, entry.policy, entry.where.get("policy", entry.at), who)
+        found.append(ServiceRole(entry.name, entry.account, entry.services, entry.policy, text, entry.max_session))
+    return tuple(found)
 
 
 def _check_grants(org: Organisation, entry: UserEntry) -> None:

@@ -11,6 +11,8 @@ from typing import Any
 from bootstrap import arns
 from bootstrap.errors import InputError
 from bootstrap.org import documents, naming
+from bootstrap.org.pipelines import Pipeline
+from bootstrap.org.service_roles import ServiceRole
 from bootstrap.org.users_file import Settings
 
 USERS_ENV = "USERS"  # CONST.inc's prefix for the users-only account (USERS_AWS_ACCOUNT_ID, USERS_IAM_GROUP_SUFFIX)
@@ -48,6 +50,8 @@ class Organisation:
     accounts: tuple[EnvAccount, ...] = ()
     people: tuple[Person, ...] = ()
     settings: Settings = field(default_factory=Settings)
+    pipelines: tuple[Pipeline, ...] = ()
+    service_roles: tuple[ServiceRole, ...] = ()
 
     @property
     def groups(self) -> naming.Groups:
@@ -70,6 +74,18 @@ class Organisation:
 
     def person(self, name: str) -> Person | None:
         return next((p for p in self.people if p.name == name), None)
+
+    def pipeline(self, name: str) -> Pipeline | None:
+        return next((p for p in self.pipelines if p.name == name), None)
+
+    def service_role(self, name: str) -> ServiceRole | None:
+        return next((r for r in self.service_roles if r.name == name), None)
+
+    def pipeline_role_arn(self, pipeline: Pipeline) -> str:
+        return arns.role(self.account(pipeline.env).id, pipeline.role_name)
+
+    def pipeline_user_arn(self, pipeline: Pipeline) -> str:
+        return self.user_arn(pipeline.user_name)
 
     def user_arn(self, name: str) -> str:
         return arns.user(self.users_account_id, name)

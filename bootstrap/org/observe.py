@@ -14,7 +14,7 @@ from bootstrap.aws import codes
 from bootstrap.aws.errors import calling
 from bootstrap.errors import AwsError
 from bootstrap.org import cloudformation
-from bootstrap.org.state import AccountState, Group, Policy, Role
+from bootstrap.org.state import AccountState, Group, Policy, Provider, Role, User
 
 OURS = "aws-iam-bootstrap:"  # the prefix of the tags the tool manages
 PENDING_TAG = OURS + "handover"  # on a user created by the tool whose credentials were not handed over
@@ -38,15 +38,42 @@ def from_iam(iam: Any, wanted: AccountState) -> Observed:
         found = _role(iam, role)
         if found is not None:
             roles.append(found)
-    state = AccountState(wanted.env, wanted.account_id, wanted.account_name, roles=tuple(roles))
+    providers = _providers(iam, wanted) if wanted.providers else ()
+    state = AccountState(
+        wanted.env, wanted.account_id, wanted.account_name, roles=tuple(roles), providers=tuple(providers)
+    )
     return Observed(state, deployed=bool(roles))
+
+
+def _providers(iam: Any, wanted: AccountState) -> list[Provider]:
+    """The wanted OIDC providers the account has (by URL)."""
+    with calling("iam:ListOpenIDConnectProviders"):
+        listed = [str(p["Arn"]) for p in iam.list_open_id_connect_providers().get("OpenIDConnectProviderList", [])]
+    found: list[Provider] = []
+    for provider in wanted.providers:
+        arn = next((a for a in listed if a.endswith(f":oidc-provider/{provider.host}")), None)
+        if arn is None:
+            continue
+        with calling("iam:GetOpenIDConnectProvider"):
+            got = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+        found.append(
+            Provider(
+                provider.logical_id,
+                provider.url,
+                tuple(sorted(map(str, got.get("ClientIDList", [])))),
+                tuple(map(str, got.get("ThumbprintList", []))),
+            )
+        )
+    return found
 
 
 def _users_account(iam: Any, wanted: AccountState) -> Observed:
     users: set[str] = set()
     members: dict[str, list[str]] = {}
     groups: dict[str, list[Policy]] = {}
+    user_policies: dict[str, list[Policy]] = {}
     wanted_names = {g.name for g in wanted.groups}
+    wanted_users = {u.name for u in wanted.users}
     with calling("iam:GetAccountAuthorizationDetails"):
         pages = iam.get_paginator("get_account_authorization_details").paginate(Filter=["User", "Group"])
         for page in pages:
@@ -54,6 +81,10 @@ def _users_account(iam: Any, wanted: AccountState) -> Observed:
                 users.add(user["UserName"])
                 for group in user.get("GroupList", []):
                     members.setdefault(group, []).append(user["UserName"])
+                if user["UserName"] in wanted_users:
+                    user_policies[user["UserName"]] = [
+                        Policy(p["PolicyName"], p["PolicyDocument"]) for p in user.get("UserPolicyList", [])
+                    ]
             for group in page.get("GroupDetailList", []):
                 if group["GroupName"] in wanted_names:
                     groups[group["GroupName"]] = [
@@ -69,7 +100,12 @@ def _users_account(iam: Any, wanted: AccountState) -> Observed:
         for g in wanted.groups
         if g.name in groups
     )
-    state = AccountState(wanted.env, wanted.account_id, wanted.account_name, found)
+    found_users = tuple(
+        User(u.logical_id, u.name, tuple(sorted(user_policies[u.name], key=lambda p: p.name)))
+        for u in wanted.users
+        if u.name in user_policies
+    )
+    state = AccountState(wanted.env, wanted.account_id, wanted.account_name, found, users=found_users)
     return Observed(state, frozenset(users), deployed=bool(found))
 
 
@@ -98,6 +134,7 @@ def _role(iam: Any, wanted: Role) -> Role | None:
         tuple(policies),
         int(role.get("MaxSessionDuration", 3600)),
         tags,
+        str(role.get("Description", "")),
     )
 
 
@@ -116,7 +153,11 @@ def from_stack(cloudformation_client: Any, wanted: AccountState) -> Observed:
         state = cloudformation.from_template(body, f"stack {stack}", kinds)
     else:
         state = cloudformation.parse(str(body), f"stack {stack}", kinds)
-    return Observed(AccountState(wanted.env, wanted.account_id, wanted.account_name, state.groups, state.roles))
+    return Observed(
+        AccountState(
+            wanted.env, wanted.account_id, wanted.account_name, state.groups, state.roles, state.users, state.providers
+        )
+    )
 
 
 def user_tags(iam: Any, name: str) -> dict[str, str] | None:

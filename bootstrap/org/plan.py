@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bootstrap.org import naming
 from bootstrap.org.model import USERS_ENV
-from bootstrap.org.state import AccountState, access
+from bootstrap.org.state import AccountState, Policy, Role, access
 
 # What a grant lets someone do that they may not expect: said next to it in the plan.
 ESCALATES = {"OPS": "full IAM in that account: can grant themselves more"}
@@ -134,6 +134,15 @@ def _other(env: str, old: AccountState | None, new: AccountState | None) -> list
     if new is None:
         return [f"{env}: no longer in the model (left as it is)"]
     where = f"in {env} ({new.account_id})"
+    for user in new.users:
+        had_user = old.user(user.name) if old is not None else None
+        if had_user is None:
+            lines.append(f"pipeline user {user.name} is new {where}: {_may(user.policies)}")
+        elif had_user.policies != user.policies:
+            lines.append(f"the policy of pipeline user {user.name} changes {where}: {_may(user.policies)}")
+    for provider in new.providers:
+        if old is None or old.provider(provider.url) is None:
+            lines.append(f"OIDC identity provider {provider.host} is new {where}")
     for group in new.groups:
         had = old.group(group.name) if old is not None else None
         if had is None:
@@ -143,8 +152,10 @@ def _other(env: str, old: AccountState | None, new: AccountState | None) -> list
     for role in new.roles:
         was = old.role(role.name) if old is not None else None
         if was is None:
-            lines.append(f"role {role.name} ({role.kind}) is new {where}")
+            lines.append(f"role {role.name} ({role.kind}) is new {where}{_trusting(role)}")
             continue
+        if was.trust != role.trust and role.kind not in naming.KINDS:
+            lines.append(f"the trust of role {role.name} changes {where}{_trusting(role)}")
         if was.policies != role.policies:
             lines.append(f"the permissions of role {role.name} change {where}")
         if was.max_session != role.max_session:
@@ -153,6 +164,31 @@ def _other(env: str, old: AccountState | None, new: AccountState | None) -> list
             how = "through its own group" if role.tags else "by its trust"
             lines.append(f"role {role.name} is granted {how} from now on")
     return lines
+
+
+def _may(policies: tuple[Policy, ...]) -> str:
+    """What a pipeline user's policy lets it do, in a few words: "may assume only arn:..."."""
+    resources = [
+        str(statement.get("Resource"))
+        for policy in policies
+        for statement in policy.document.get("Statement", [])
+        if statement.get("Action") == "sts:AssumeRole"
+    ]
+    return f"may assume only {', '.join(resources)}" if resources else "its policy changes"
+
+
+def _trusting(role: Role) -> str:
+    """ ", trusting only pipeline-x" for a pipeline's or service's role (people's are said per person)."""
+    if role.kind in naming.KINDS:
+        return ""
+    named: list[str] = []
+    for statement in role.trust.document.get("Statement", []):
+        principal = statement.get("Principal", {})
+        for key in ("AWS", "Service", "Federated"):
+            value = principal.get(key, [])
+            named += [value] if isinstance(value, str) else list(value)
+    who = ", ".join(n.rsplit("/", 1)[-1] if ":user/" in n else n for n in named) or "nobody"
+    return f", trusting only {who}; sessions of at most {role.max_session} s"
 
 
 def _diffs(old: Mapping[str, str], new: Mapping[str, str]) -> tuple[tuple[str, str], ...]:

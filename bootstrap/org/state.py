@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bootstrap import arns
-from bootstrap.org import documents, naming
+from bootstrap.org import documents, naming, pipelines, service_roles
 from bootstrap.org.model import USERS_ENV, Organisation
+
+PIPELINE = "PIPELINE"  # the kind of a pipeline's role
+SERVICE = "SERVICE"  # the kind of a service role
 
 
 @dataclass(frozen=True)
@@ -39,14 +42,39 @@ class Group:
 
 
 @dataclass(frozen=True)
+class User:
+    """A user the organisation gives permissions to by policy: a pipeline's (people get theirs from groups). The
+    user itself is made with IAM calls (no template holds users); its inline policies are the state."""
+
+    logical_id: str
+    name: str
+    policies: tuple[Policy, ...]
+
+
+@dataclass(frozen=True)
+class Provider:
+    """An OIDC identity provider of an account (GitHub Actions'), which roles' trusts name."""
+
+    logical_id: str
+    url: str  # https://token.actions.githubusercontent.com
+    client_ids: tuple[str, ...]
+    thumbprints: tuple[str, ...] = field(default=(), compare=False)  # IAM no longer checks them for GitHub
+
+    @property
+    def host(self) -> str:
+        return self.url.removeprefix("https://")
+
+
+@dataclass(frozen=True)
 class Role:
     logical_id: str
     name: str
-    kind: str
+    kind: str  # ADMIN, OPS, READ (infra roles), PIPELINE, SERVICE
     trust: Policy
     policies: tuple[Policy, ...]
     max_session: int
     tags: tuple[tuple[str, str], ...] = ()
+    description: str = field(default="", compare=False)
 
     def trusted_users(self, users_account: str) -> tuple[str, ...]:
         """The user names of ``users_account`` the trust names."""
@@ -78,9 +106,17 @@ class AccountState:
     account_name: str
     groups: tuple[Group, ...] = ()
     roles: tuple[Role, ...] = ()
+    users: tuple[User, ...] = ()
+    providers: tuple[Provider, ...] = ()
 
     def group(self, name: str) -> Group | None:
         return next((g for g in self.groups if g.name == name), None)
+
+    def user(self, name: str) -> User | None:
+        return next((u for u in self.users if u.name == name), None)
+
+    def provider(self, url: str) -> Provider | None:
+        return next((p for p in self.providers if p.url == url), None)
 
     def role(self, name: str) -> Role | None:
         return next((r for r in self.roles if r.name == name), None)
@@ -141,12 +177,21 @@ def users_account(org: Organisation) -> AccountState:
                 org.granted(env, kind),
             )
         )
-    return AccountState(USERS_ENV, org.users_account_id, org.users_account_name, tuple(groups))
+    users = tuple(
+        User(
+            f"Pipeline{pipelines.word(p.name)}UserPolicy",
+            p.user_name,
+            (Policy(pipelines.USER_POLICY, pipelines.user_policy(org.pipeline_role_arn(p))),),
+        )
+        for p in org.pipelines
+        if p.has_user
+    )
+    return AccountState(USERS_ENV, org.users_account_id, org.users_account_name, tuple(groups), users=users)
 
 
 def env_account(org: Organisation, env: str) -> AccountState:
     account = org.account(env)
-    roles = tuple(
+    roles = [
         Role(
             role_logical_id(kind),
             name,
@@ -157,8 +202,46 @@ def env_account(org: Organisation, env: str) -> AccountState:
             (documents.BY_GROUP_TAG,) if org.by_group(env, kind) else (),
         )
         for kind, name in account.roles.items()
+    ]
+    providers: list[Provider] = []
+    for pipeline in (p for p in org.pipelines if p.env == env):
+        roles.append(
+            Role(
+                f"Pipeline{pipelines.word(pipeline.name)}Role",
+                pipeline.role_name,
+                PIPELINE,
+                Policy("trust", pipelines.trust(pipeline, org.users_account_id, account.id)),
+                (Policy(pipelines.ROLE_POLICY, pipeline.role_policy),),
+                pipeline.max_session,
+                ((pipelines.TAG, pipeline.name),),
+                f"pipeline {pipeline.name}'s role: its permissions",
+            )
+        )
+        if pipeline.github is not None and not providers:
+            providers.append(github_provider())
+    for service_role in (r for r in org.service_roles if r.env == env):
+        roles.append(
+            Role(
+                f"ServiceRole{pipelines.word(service_role.name)}",
+                service_role.name,
+                SERVICE,
+                Policy("trust", service_roles.trust(service_role.services)),
+                (Policy(service_roles.POLICY_NAME, service_role.policy),),
+                service_role.max_session,
+                ((service_roles.TAG, "users.yaml"),),
+                f"service role for {', '.join(service_role.services)}",
+            )
+        )
+    return AccountState(env, account.id, account.name, roles=tuple(roles), providers=tuple(providers))
+
+
+def github_provider() -> Provider:
+    return Provider(
+        "GithubOidcProvider",
+        f"https://{pipelines.GITHUB_HOST}",
+        (pipelines.GITHUB_AUDIENCE,),
+        pipelines.GITHUB_THUMBPRINTS,
     )
-    return AccountState(env, account.id, account.name, roles=roles)
 
 
 def access(states: Mapping[str, AccountState], users_account: str) -> dict[str, set[tuple[str, str]]]:
@@ -169,6 +252,8 @@ def access(states: Mapping[str, AccountState], users_account: str) -> dict[str, 
     members = {g.name: g.members for g in users.groups} if users is not None else {}
     for env, state in states.items():
         for role in state.roles:
+            if role.kind not in naming.KINDS:
+                continue  # pipelines' and services' roles: not people's access
             for name in role.trusted_users(users_account):
                 found.setdefault(name, set()).add((env, role.kind))
     if users is not None:

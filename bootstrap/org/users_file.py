@@ -1,5 +1,5 @@
-"""The users file, ``users.yaml`` beside CONST.inc (the analogue of seed 001's ``cfn/infra/users.js``): who may
-assume which role kind in which environment, and who is in the PowerG group.
+"""The users file, ``users.yaml`` beside CONST.inc (the analogue of the ``cfn/infra/users.js`` an infra repository
+kept): who may assume which role kind in which environment, and who is in the PowerG group.
 
     users:
       alice:              # a human in the users account
@@ -8,13 +8,18 @@ assume which role kind in which environment, and who is in the PowerG group.
       bob:
         DEV: [ADMIN, OPS, READ]
         power: true       # in infra-PowerG-*: full IAM without assuming a role
+    pipelines:            # optional: org/pipelines.py
+      deploy-web: {account: DEV, role_policy: policies/deploy-web.json}
+    service_roles:        # optional: org/service_roles.py
+      myproj-dev-ZappaLambdaExecutionRole: {account: DEV, services: [lambda], policy: policies/zappa.json}
     settings:             # optional
       trust_policy_quota: 2048
 
 Read and edited with ruamel.yaml's round trip, so the tool's edits keep the file's comments, order and layout.
-Each top-level key is a section read by its own parser (``SECTIONS``): pipelines and service roles add theirs
-there; a key no parser claims is an error, as is every other mistake, named by file and line. This module checks
-the file's own shape; whether an environment or a kind exists is CONST.inc's to say (``org.load``).
+Each top-level key is a section read by its own parser (``SECTIONS``: users and settings here, pipelines and
+service roles in their own modules); a key no parser claims is an error, as is every other mistake, named by file
+and line. This module checks the file's own shape; whether an environment or a kind exists is CONST.inc's to say
+(``org.load``).
 """
 
 from __future__ import annotations
@@ -169,6 +174,7 @@ Section = Callable[[Any, Where], object]
 def read(document: Any, source: str) -> UsersFile:
     from ruamel.yaml.comments import CommentedMap
 
+    _register()
     if document is None:
         document = CommentedMap()
     if not isinstance(document, Mapping):
@@ -190,7 +196,7 @@ def read(document: Any, source: str) -> UsersFile:
     return UsersFile(source, users, settings, others)
 
 
-# Sections besides users and settings, by top-level key: later issues register theirs (pipelines, service roles).
+# Sections besides users and settings, by top-level key (registered at the end of this module).
 SECTIONS: dict[str, Section] = {}
 
 
@@ -382,6 +388,34 @@ class Editor:
         people = self._people()
         people.pop(name, None)
 
+    def set_entry(self, section: str, name: str, fields: Mapping[str, Any]) -> None:
+        """``section: name: fields`` (pipelines, service roles): replaced when there, else appended; a list value is
+        written in flow style (``[a, b]``), as a person writes short lists."""
+        from ruamel.yaml.comments import CommentedMap
+
+        if self.document.get(section) is None:
+            self.document[section] = CommentedMap()
+        spec = CommentedMap()
+        for key, value in fields.items():
+            spec[key] = _flow(tuple(value)) if isinstance(value, list | tuple) else value
+        self.document[section][name] = spec
+
+    def set_list(self, section: str, name: str, key: str, values: tuple[str, ...]) -> None:
+        """``section: name: key: [values]``, edited in place so the entry's comments and order stay."""
+        current = self.document[section][name].get(key)
+        if isinstance(current, list):
+            for item in [v for v in current if v not in values]:
+                current.remove(item)
+            for item in values:
+                if item not in current:
+                    current.append(item)
+        else:
+            self.document[section][name][key] = _flow(values)
+
+    def remove_entry(self, section: str, name: str) -> None:
+        if self.document.get(section) is not None:
+            self.document[section].pop(name, None)
+
     def text(self) -> str:
         stream = io.StringIO()
         yaml = _yaml()
@@ -409,3 +443,12 @@ def _indent(text: str) -> int:
         if stripped and not stripped.startswith("#") and len(stripped) < len(line):
             return len(line) - len(stripped)
     return 2
+
+
+def _register() -> None:
+    """The sections other modules read: pipelines and service roles (imported when the first file is read, since
+    they use this module's helpers)."""
+    from bootstrap.org import pipelines, service_roles
+
+    SECTIONS.setdefault(pipelines.SECTION, pipelines.read_section)
+    SECTIONS.setdefault(service_roles.SECTION, service_roles.read_section)

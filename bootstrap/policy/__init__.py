@@ -7,7 +7,7 @@ resource pattern can ever be an ARN of a resource type (``patterns``).
 
 From calls to a proven policy: what a workload called, from the sandbox's journal, CloudTrail files, CSM datagrams
 or the Python SDK hook (``capture``); the least policy those calls need (``generate``); findings on any policy
-(``lint``); its proof by replay on the sandbox (``prove``); seed 002's loop at call time (``learn``); seed 000's
+(``lint``); its proof by replay on the sandbox (``prove``); the deny-and-append loop at call time (``learn``); the
 provisioning role as CloudFormation and Terraform (``provisioner``); policy documents as files (``document``).
 
 Nothing here imports moto at import time or talks to AWS on its own: ``prove`` and ``learn`` are handed a running

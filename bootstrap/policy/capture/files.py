@@ -4,7 +4,7 @@ REGION/YYYY/MM/DD/`` tree a trail writes to S3).
 
 All three are CloudTrail-shaped, so one function reads them; a directory is read recursively (digest files
 skipped). ``Selection`` keeps the calls of one principal, within a time window, and optionally only the refused
-ones (seed 002's "denied calls").
+ones (the "denied calls" a learning loop grows a policy from).
 """
 
 from __future__ import annotations
