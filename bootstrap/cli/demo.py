@@ -48,7 +48,7 @@ class _Printer:
     """Shows the demo's chapters and narration, and each command's own output as the command prints it."""
 
     def __init__(self) -> None:
-        from bootstrap.cli.org import _Printer as OrgPrinter
+        from bootstrap.cli.org_options import Printer as OrgPrinter
         from bootstrap.engineer.onboard import ONBOARD_STEPS
 
         self.onboard = StepPrinter(len(ONBOARD_STEPS))

@@ -8,93 +8,23 @@ with --print-secrets.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bootstrap.cli import options
-from bootstrap.cli.output import err, out
+from bootstrap.cli import org_options as shared
+from bootstrap.cli.output import out
 
 if TYPE_CHECKING:
-    from bootstrap.org.accounts import Access
-    from bootstrap.org.apply import Method
-    from bootstrap.org.load import Sources
-    from bootstrap.org.model import Organisation
-    from bootstrap.prompts import Prompter
-
-F = TypeVar("F", bound=Callable[..., object])
-VIA_ENV = "AWS_IAM_BOOTSTRAP_APPLY_VIA"
-
-
-def _files(command: F) -> F:
-    command = click.option("--users-file", type=options.FILE, help="Default: users.yaml beside CONST.inc.")(command)
-    return options.const_file(command)
-
-
-def _reach(command: F) -> F:
-    """--profile and --via: how the accounts are reached and changed."""
-    command = click.option(
-        "--via",
-        type=click.Choice(["cloudformation", "iam"]),
-        default="cloudformation",
-        envvar=VIA_ENV,
-        show_envvar=True,
-        show_default=True,
-        help="cloudformation: one change set per account, shown and confirmed; iam: IAM API calls (the sandbox).",
-    )(command)
-    return click.option(
-        "--profile",
-        "profiles",
-        multiple=True,
-        metavar="ENV=PROFILE",
-        help="The AWS profile that administers ENV's account (USERS for the users account); repeat per account. "
-        "Also $AWS_IAM_BOOTSTRAP_ORG_PROFILES='USERS=a DEV=b'. Each is checked to be in its account first.",
-    )(command)
-
-
-def _changing(command: F) -> F:
-    command = click.option("--dry-run", is_flag=True, help="Read and plan; change nothing, write nothing.")(command)
-    return click.option("--yes", is_flag=True, help="Apply without asking (the plan is still shown).")(command)
-
-
-def _sources(const_file: Path | None, users_file: Path | None) -> Sources:
-    from bootstrap.org import load
-
-    return load.find(Path.cwd(), const_file, users_file)
-
-
-def _organisation(const_file: Path | None, users_file: Path | None) -> tuple[Sources, Organisation]:
-    from bootstrap.org import load
-
-    sources = _sources(const_file, users_file)
-    return sources, load.load(sources)
-
-
-def _reacher(profiles: tuple[str, ...]) -> Callable[[Organisation, list[str]], Mapping[str, Access]]:
-    from bootstrap.cli.environment import current
-    from bootstrap.org import accounts
-
-    given = accounts.parse_profiles(profiles, current().environ.get(accounts.PROFILES_ENV))
-    return lambda org, envs: accounts.through_profiles(org, given, envs)
-
-
-def _method(via: str) -> Method:
-    return "iam" if via == "iam" else "cloudformation"
-
-
-def _prompter() -> Prompter:
-    from bootstrap.cli.prompts import TerminalPrompter
-
-    return TerminalPrompter()
-
+    pass
 
 # --- commands -----------------------------------------------------------------------------------------------------
 
 
 @click.command("render")
-@_files
+@shared.files
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Default: cfn/infra beside CONST.inc.")
 @click.option("--dry-run", is_flag=True, help="Say which templates would change; write nothing.")
 def render(const_file: Path | None, users_file: Path | None, out: Path | None, dry_run: bool) -> None:
@@ -109,15 +39,15 @@ def render(const_file: Path | None, users_file: Path | None, out: Path | None, d
     """
     from bootstrap.org import workflow
 
-    sources, org = _organisation(const_file, users_file)
+    sources, org = shared.organisation(const_file, users_file)
     directory = workflow.out_dir(sources, out)
     for written in workflow.render(org, directory, dry_run=dry_run):
         verb = ("would write" if dry_run else "wrote") if written.changed else "unchanged"
-        _say(f"{verb} {written.path}")
+        shared.say(f"{verb} {written.path}")
 
 
 @click.command("check")
-@_files
+@shared.files
 @click.option("--no-lint", is_flag=True, help="Only the tool's own rules (skip cfn-lint, which takes seconds).")
 def check(const_file: Path | None, users_file: Path | None, no_lint: bool) -> None:
     """Check the organisation before deploying it: the tool's rules (no '*' or account root in a human trust,
@@ -133,7 +63,7 @@ def check(const_file: Path | None, users_file: Path | None, no_lint: bool) -> No
     from bootstrap.org import check as checks
     from bootstrap.org import cloudformation, state
 
-    _, org = _organisation(const_file, users_file)
+    _, org = shared.organisation(const_file, users_file)
     states = state.desired(org)
     findings = checks.rules(org, states)
     if not no_lint:
@@ -154,8 +84,8 @@ def check(const_file: Path | None, users_file: Path | None, no_lint: bool) -> No
 
 
 @click.command("plan")
-@_files
-@_reach
+@shared.files
+@shared.reach
 @click.option("--offline", is_flag=True, help="Against the last rendered templates (--out), not the accounts.")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="With --offline. Default: cfn/infra.")
 def plan(
@@ -178,19 +108,19 @@ def plan(
     """
     from bootstrap.org import apply, workflow
 
-    sources, org = _organisation(const_file, users_file)
+    sources, org = shared.organisation(const_file, users_file)
     if offline:
-        _show_plan(workflow.plan_offline(org, workflow.out_dir(sources, out)))
+        shared.show_plan(workflow.plan_offline(org, workflow.out_dir(sources, out)))
         return
-    reach = _reacher(profiles)
-    prepared = apply.prepare(org, reach(org, workflow.all_envs(org)), _method(via))
-    _show_plan(workflow.Planned(prepared.plan, "the accounts"))
+    reach = shared.reacher(profiles)
+    prepared = apply.prepare(org, reach(org, workflow.all_envs(org)), shared.method(via))
+    shared.show_plan(workflow.Planned(prepared.plan, "the accounts"))
 
 
 @click.command("apply")
-@_files
-@_reach
-@_changing
+@shared.files
+@shared.reach
+@shared.changing
 def apply_command(
     const_file: Path | None, users_file: Path | None, profiles: tuple[str, ...], via: str, yes: bool, dry_run: bool
 ) -> None:
@@ -207,11 +137,11 @@ def apply_command(
     """
     from bootstrap.org import workflow
 
-    _, org = _organisation(const_file, users_file)
-    reach, method = _reacher(profiles), _method(via)
+    _, org = shared.organisation(const_file, users_file)
+    reach, method = shared.reacher(profiles), shared.method(via)
     envs = workflow.all_envs(org)
-    done = workflow.deploy(org, envs, reach, method, _prompter(), _Printer(), yes=yes, dry_run=dry_run)
-    _applied(done, dry_run)
+    done = workflow.deploy(org, envs, reach, method, shared.prompter(), shared.Printer(), yes=yes, dry_run=dry_run)
+    shared.applied(done, dry_run)
 
 
 @click.command("add-user")
@@ -226,9 +156,9 @@ def apply_command(
 )
 @click.option("--print-secrets", is_flag=True, help="Print the temporary password and one-time key instead.")
 @click.option("--no-apply", is_flag=True, help="Only edit users.yaml (for review); `org apply` deploys it.")
-@_files
-@_reach
-@_changing
+@shared.files
+@shared.reach
+@shared.changing
 def add_user(
     name: str,
     grants: tuple[str, ...],
@@ -257,21 +187,23 @@ def add_user(
 
     if handover_file is not None and print_secrets:
         raise InputError("--handover-file and --print-secrets: give one of them")
-    sources, org = _organisation(const_file, users_file)
+    sources, org = shared.organisation(const_file, users_file)
     wanted = workflow.parse_grants(grants)
     before, after, text = workflow.edited(sources, workflow.add_user_edit(org, name, wanted, power))
-    _write_users_file(sources, text, dry_run)
+    shared.write_users_file(sources, text, dry_run)
     if no_apply:
-        _say(f"users.yaml names {name}; `org apply` creates them, then `org add-user {name}` hands over credentials")
+        shared.say(
+            f"users.yaml names {name}; `org apply` creates them, then `org add-user {name}` hands over credentials"
+        )
         return
-    reach = _reacher(profiles)
+    reach = shared.reacher(profiles)
     envs = workflow.people_envs(before, after) or ["USERS"]
     if "USERS" not in envs:
         envs = ["USERS", *envs]
-    printer = _Printer()
-    done = workflow.deploy(after, envs, reach, _method(via), _prompter(), printer, yes=yes, dry_run=dry_run)
+    printer = shared.Printer()
+    done = workflow.deploy(after, envs, reach, shared.method(via), shared.prompter(), printer, yes=yes, dry_run=dry_run)
     if dry_run:
-        _say(f"dry run: {name}'s temporary password and one-time key would be made and handed over")
+        shared.say(f"dry run: {name}'s temporary password and one-time key would be made and handed over")
         return
     users = done.access["USERS"] if done is not None else reach(after, ["USERS"])["USERS"]
     to = None if print_secrets else workflow.handover_path(name, handover_file)
@@ -282,9 +214,9 @@ def add_user(
 @click.argument("name")
 @click.argument("roles", nargs=-1, required=True, metavar="ENV:KIND...")
 @click.option("--no-apply", is_flag=True, help="Only edit users.yaml (for review); `org apply` deploys it.")
-@_files
-@_reach
-@_changing
+@shared.files
+@shared.reach
+@shared.changing
 def grant(name: str, roles: tuple[str, ...], **kwargs: Any) -> None:
     """Let a person assume more roles: edit users.yaml and apply the trusts that change.
 
@@ -299,9 +231,9 @@ def grant(name: str, roles: tuple[str, ...], **kwargs: Any) -> None:
 @click.argument("name")
 @click.argument("roles", nargs=-1, required=True, metavar="ENV:KIND...")
 @click.option("--no-apply", is_flag=True, help="Only edit users.yaml (for review); `org apply` deploys it.")
-@_files
-@_reach
-@_changing
+@shared.files
+@shared.reach
+@shared.changing
 def revoke(name: str, roles: tuple[str, ...], **kwargs: Any) -> None:
     """Take roles from a person: edit users.yaml and apply the trusts that change (their sessions already
     started last until they expire).
@@ -328,25 +260,25 @@ def _regrant(
 ) -> None:
     from bootstrap.org import workflow
 
-    sources, org = _organisation(const_file, users_file)
+    sources, org = shared.organisation(const_file, users_file)
     edit = workflow.grant_edit(org, name, workflow.parse_grants(roles), revoke=revoke)
     before, after, text = workflow.edited(sources, edit)
-    _write_users_file(sources, text, dry_run)
+    shared.write_users_file(sources, text, dry_run)
     if no_apply:
         return
     envs = workflow.people_envs(before, after)
     if not envs:
-        _say("nothing to change: users.yaml already says so")
-    reach, method = _reacher(profiles), _method(via)
-    done = workflow.deploy(after, envs, reach, method, _prompter(), _Printer(), yes=yes, dry_run=dry_run)
-    _applied(done, dry_run)
+        shared.say("nothing to change: users.yaml already says so")
+    reach, method = shared.reacher(profiles), shared.method(via)
+    done = workflow.deploy(after, envs, reach, method, shared.prompter(), shared.Printer(), yes=yes, dry_run=dry_run)
+    shared.applied(done, dry_run)
 
 
 @click.command("remove-user")
 @click.argument("name")
-@_files
-@_reach
-@_changing
+@shared.files
+@shared.reach
+@shared.changing
 def remove_user(
     name: str,
     const_file: Path | None,
@@ -366,108 +298,18 @@ def remove_user(
     """
     from bootstrap.org import workflow
 
-    sources = _sources(const_file, users_file)
+    sources = shared.find_sources(const_file, users_file)
     before, after, text = workflow.edited(sources, lambda editor: editor.remove_user(name))
-    _write_users_file(sources, text, dry_run)
-    reach = _reacher(profiles)
+    shared.write_users_file(sources, text, dry_run)
+    reach = shared.reacher(profiles)
     envs = workflow.people_envs(before, after)
-    printer = _Printer()
-    done = workflow.deploy(after, envs, reach, _method(via), _prompter(), printer, yes=yes, dry_run=dry_run)
+    printer = shared.Printer()
+    done = workflow.deploy(after, envs, reach, shared.method(via), shared.prompter(), printer, yes=yes, dry_run=dry_run)
     if dry_run:
-        _say(f"dry run: {name}'s user, keys, MFA devices and console password would be deleted")
+        shared.say(f"dry run: {name}'s user, keys, MFA devices and console password would be deleted")
         return
     users = done.access["USERS"] if done is not None and "USERS" in done.access else reach(after, ["USERS"])["USERS"]
     workflow.remove_person(users, name, printer)
-
-
-# --- printing -----------------------------------------------------------------------------------------------------
-
-
-def _say(text: str) -> None:
-    out(text)
-
-
-def _write_users_file(sources: Sources, text: str, dry_run: bool) -> None:
-    from bootstrap.org import workflow
-
-    current = sources.users_file.read_text(encoding="utf-8") if sources.users_file.is_file() else ""
-    if current == text:
-        return
-    if dry_run:
-        _say(f"dry run: {sources.users_file} would change")
-        return
-    workflow.write_text(sources.users_file, text)
-    _say(f"wrote {sources.users_file}")
-
-
-def _applied(done: object, dry_run: bool) -> None:
-    if done is None:
-        _say("nothing to change: the accounts already hold the organisation")
-    elif dry_run:
-        _say("dry run: nothing was changed")
-    else:
-        _say("applied")
-
-
-def _show_plan(planned: Any) -> None:
-    shown = planned.plan
-    out(click.style(f"Plan against {planned.against}:", bold=True))
-    if shown.empty:
-        out("  no change")
-        return
-    for line in shown.people:
-        out(f"  • {line}")
-    for line in shown.other:
-        out(f"  · {line}")
-    for _name, diff in shown.diffs:
-        out()
-        out(diff.rstrip("\n"))
-
-
-class _Printer:
-    """Shows the org commands' events as they happen (masked: ``out`` masks every known secret)."""
-
-    def __call__(self, event: object) -> None:
-        from bootstrap.org import apply, changesets, people, workflow
-
-        if isinstance(event, workflow.Planned):
-            _show_plan(event)
-        elif isinstance(event, apply.Progress):
-            out(f"  {click.style('✓', fg='green')} {event.env}: {event.text}")
-        elif isinstance(event, changesets.ChangeSetReady):
-            out(f"  change set {event.name} on {event.stack} in {event.env}:")
-            for change in event.changes:
-                replace = f" (replacement: {change.replacement})" if change.replacement else ""
-                out(f"    {change.action:<7} {change.logical_id} {change.resource_type}{replace}")
-        elif isinstance(event, changesets.StackEvent):
-            mark = click.style("✗", fg="red") if event.status.endswith("_FAILED") else "·"
-            reason = f": {event.reason}" if event.reason else ""
-            out(f"  {mark} {event.env} {event.stack} {event.logical_id} {event.status}{reason}")
-        elif isinstance(event, changesets.Unchanged):
-            out(f"  · {event.env}: stack {event.stack} has nothing to change")
-        elif isinstance(event, people.Removal):
-            out(f"  {click.style('✓', fg='green')} {event.text}")
-        elif isinstance(event, workflow.Removed):
-            out(f"{event.user} removed from the users account" if event.existed else f"{event.user}: no user left")
-        elif isinstance(event, workflow.AlreadyHandedOver):
-            out(f"{event.user}'s first credentials were handed over already: nothing new was made")
-        elif isinstance(event, workflow.HandedOver):
-            _handed_over(event)
-        else:
-            err(f"  {event}")
-
-
-def _handed_over(event: Any) -> None:
-    handover = event.handover
-    if event.path is not None:
-        out(f"{event.user}'s temporary console password and one-time access key: in {event.path} (mode 0600).")
-        out("Pass them on by a safe channel, then delete the file.")
-    else:
-        # --print-secrets: the one place a secret reaches the terminal, because the admin asked for it
-        click.echo(handover.text())
-        return
-    out(f"  console sign-in: {handover.signin_url} (the password must be changed at the first sign-in)")
-    out(f"  {event.user} then runs: {handover.onboard_line}")
 
 
 @click.group("org")

@@ -14,8 +14,7 @@ from typing import Any
 import click
 
 from bootstrap import limits
-from bootstrap.cli import options
-from bootstrap.cli import org as org_cli  # the org commands' options and printer, shared
+from bootstrap.cli import options, org_options
 from bootstrap.cli.output import out
 
 
@@ -64,9 +63,9 @@ def _destination(name: str, handover_file: Path | None, print_secrets: bool) -> 
 )
 @_handover_options
 @click.option("--no-apply", is_flag=True, help="Only edit users.yaml (for review); `org apply` deploys it.")
-@org_cli._files
-@org_cli._reach
-@org_cli._changing
+@org_options.files
+@org_options.reach
+@org_options.changing
 def create(
     name: str,
     env: str,
@@ -99,10 +98,10 @@ def create(
 
     github = pipelines.parse_github(github_oidc) if github_oidc else None
     to = _destination(name, handover_file, print_secrets) if github is None else None
-    sources, org = org_cli._organisation(const_file, users_file)
+    sources, org = org_options.organisation(const_file, users_file)
     edit = pipeline_workflow.create_edit(org, sources, name, env.upper(), role_policy, max_session, github)
     _before, after, text = workflow.edited(sources, edit)
-    org_cli._write_users_file(sources, text, dry_run)
+    org_options.write_users_file(sources, text, dry_run)
     pipeline = pipeline_workflow.find(after, name)
     _lint(after, pipeline)
     if no_apply:
@@ -111,11 +110,11 @@ def create(
             f"then `pipeline create {name}` hands over its key"
         )
         return
-    reach = org_cli._reacher(profiles)
+    reach = org_options.reacher(profiles)
     envs = pipeline_workflow.envs_of(pipeline)
     printer = _Printer()
     done = workflow.deploy(
-        after, envs, reach, org_cli._method(via), org_cli._prompter(), printer, yes=yes, dry_run=dry_run
+        after, envs, reach, org_options.method(via), org_options.prompter(), printer, yes=yes, dry_run=dry_run
     )
     if dry_run:
         if pipeline.has_user:
@@ -153,7 +152,7 @@ def _lint(org: Any, pipeline: Any) -> None:
 @click.argument("name")
 @click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--offline", is_flag=True, help="Prove the rendered model only (no AWS call; no live proof).")
-@org_cli._files
+@org_options.files
 @click.option("--profile", "profiles", multiple=True, metavar="ENV=PROFILE", help="As for `org apply`.")
 def check(
     name: str, output: str, offline: bool, const_file: Path | None, users_file: Path | None, profiles: tuple[str, ...]
@@ -175,11 +174,11 @@ def check(
     from bootstrap.errors import CheckFailed
     from bootstrap.org import pipeline_workflow
 
-    _sources, org = org_cli._organisation(const_file, users_file)
+    _sources, org = org_options.organisation(const_file, users_file)
     pipeline = pipeline_workflow.find(org, name)
     access = None
     if not offline:
-        access = org_cli._reacher(profiles)(org, ["USERS", pipeline.env])
+        access = org_options.reacher(profiles)(org, ["USERS", pipeline.env])
     report = pipeline_workflow.check(org, pipeline, access, clock=current().clock)
     if output == "json":
         out(json.dumps(report.as_json(), indent=2))
@@ -206,7 +205,7 @@ def _show(report: Any) -> None:
 @click.argument("name")
 @click.option("--force", is_flag=True, help="Deactivate the old key even if the new one has not been used yet.")
 @_handover_options
-@org_cli._files
+@org_options.files
 @click.option("--profile", "profiles", multiple=True, metavar="ENV=PROFILE", help="As for `org apply` (USERS).")
 @click.option("--dry-run", is_flag=True, help="Say what the next step would be; change nothing.")
 def rotate_key(
@@ -233,10 +232,10 @@ def rotate_key(
     from bootstrap.errors import StateError
     from bootstrap.org import pipeline_keys, pipeline_workflow
 
-    _sources, org = org_cli._organisation(const_file, users_file)
+    _sources, org = org_options.organisation(const_file, users_file)
     pipeline = pipeline_workflow.find(org, name)
     to = _destination(name, handover_file, print_secrets)
-    users = org_cli._reacher(profiles)(org, ["USERS"])["USERS"]
+    users = org_options.reacher(profiles)(org, ["USERS"])["USERS"]
     if dry_run:
         out(f"dry run: would {pipeline_keys.next_step(users.client('iam'), pipeline.user_name, force=force)}")
         return
@@ -252,7 +251,7 @@ def rotate_key(
         )
 
 
-class _Printer(org_cli._Printer):
+class _Printer(org_options.Printer):
     """The org printer, and the pipelines' own events (keys: where they went, never what they are)."""
 
     def __call__(self, event: object) -> None:

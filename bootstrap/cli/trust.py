@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from bootstrap.cli import org as org_cli  # the org commands' options and printer, shared
+from bootstrap.cli import org_options
 from bootstrap.cli.output import out
 
 
@@ -20,13 +20,13 @@ def _role_options(command: Any) -> Any:
     command = click.option(
         "--account", "env", metavar="ENV", help="The role's environment (when its name or ARN does not say)."
     )(command)
-    return org_cli._files(command)
+    return org_options.files(command)
 
 
 def _place(role: str, env: str | None, const_file: Path | None, users_file: Path | None) -> tuple[Any, Any, Any]:
     from bootstrap.org import trust_workflow
 
-    sources, org = org_cli._organisation(const_file, users_file)
+    sources, org = org_options.organisation(const_file, users_file)
     return sources, org, trust_workflow.locate(org, role, env.upper() if env else None)
 
 
@@ -71,7 +71,7 @@ def show(
     from bootstrap.org import trust_edit, trust_workflow
 
     _sources, org, ref = _place(role, env, const_file, users_file)
-    iam = org_cli._reacher(profiles)(org, [ref.env])[ref.env].client("iam")
+    iam = org_options.reacher(profiles)(org, [ref.env])[ref.env].client("iam")
     trust = trust_workflow.read_trust(iam, ref)
     out(click.style(f"Who may assume {ref.arn}:", bold=True))
     _show_words(trust, org)
@@ -90,7 +90,7 @@ def _edit(role: str, services: tuple[str, ...], *, remove: bool, **kwargs: Any) 
     if ref.owner == "organisation":
         raise InputError(f"{ref.name}'s trust is rendered by the organisation ({ref.why}); nothing was changed")
     edit = trust_edit.remove_services if remove else trust_edit.add_services
-    reach = org_cli._reacher(profiles)
+    reach = org_options.reacher(profiles)
     if ref.owner == "users.yaml":
         declared = org.service_role(ref.name)
         assert declared is not None  # locate() found it in users.yaml
@@ -104,18 +104,18 @@ def _edit(role: str, services: tuple[str, ...], *, remove: bool, **kwargs: Any) 
         _before, after, text = workflow.edited(
             sources, lambda editor: editor.set_list(service_roles.SECTION, ref.name, "services", services_after)
         )
-        org_cli._write_users_file(sources, text, dry_run)
+        org_options.write_users_file(sources, text, dry_run)
         done = workflow.deploy(
             after,
             [ref.env],
             reach,
-            org_cli._method(kwargs["via"]),
-            org_cli._prompter(),
-            org_cli._Printer(),
+            org_options.method(kwargs["via"]),
+            org_options.prompter(),
+            org_options.Printer(),
             yes=yes,
             dry_run=dry_run,
         )
-        org_cli._applied(done, dry_run)
+        org_options.applied(done, dry_run)
         return
     iam = reach(org, [ref.env])[ref.env].client("iam")
     before_trust = trust_workflow.read_trust(iam, ref)
@@ -125,7 +125,7 @@ def _edit(role: str, services: tuple[str, ...], *, remove: bool, **kwargs: Any) 
     if dry_run:
         out("dry run: nothing was changed")
         return
-    if not yes and not org_cli._prompter().confirm(f"Update the trust of {ref.name}?", "--yes"):
+    if not yes and not org_options.prompter().confirm(f"Update the trust of {ref.name}?", "--yes"):
         raise InputError("not changed (declined)")
     now = trust_workflow.write_trust(iam, ref, after_trust)
     out(f"updated the trust of {ref.arn} (UpdateAssumeRolePolicy); who may assume it now:")
@@ -150,8 +150,8 @@ def _edit_options(command: Any) -> Any:
         is_flag=True,
         help="Accept a service principal this tool does not know (a new service AWS documents).",
     )(command)
-    command = org_cli._changing(command)
-    command = org_cli._reach(command)
+    command = org_options.changing(command)
+    command = org_options.reach(command)
     return _role_options(command)
 
 
