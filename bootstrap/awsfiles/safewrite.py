@@ -290,7 +290,8 @@ def _read_bytes(target: Path) -> bytes | None:
         return None
 
 
-def _create_exclusive(path: Path, owner: tuple[int, int] | None = None) -> int:
+def _write_new(path: Path, data: bytes, owner: tuple[int, int] | None) -> None:
+    """Create ``path`` (it must not exist), 0600 and ``owner``'s, and write ``data`` to disk."""
     # O_NOFOLLOW: a symlink planted at our temporary name must not redirect the write elsewhere.
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
     fd = os.open(path, flags, FILE_MODE)
@@ -300,18 +301,13 @@ def _create_exclusive(path: Path, owner: tuple[int, int] | None = None) -> int:
             # Run as root on a user's files (sudo -E): the file stays theirs. Without the right to, it cannot.
             with contextlib.suppress(PermissionError):
                 os.fchown(fd, *owner)
-    except BaseException:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
         os.close(fd)
-        raise
-    return fd
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-    os.fsync(fd)
 
 
 def _write_backup(path: Path, data: bytes, owner: tuple[int, int] | None) -> Path:
@@ -319,12 +315,8 @@ def _write_backup(path: Path, data: bytes, owner: tuple[int, int] | None) -> Pat
     leaves a truncated backup under a valid name."""
     prefix = backup_prefix(path)
     tmp = prefix.with_name(f".{target_of(path).name}.bak-tmp-{os.getpid()}-{os.urandom(4).hex()}")
-    fd = _create_exclusive(tmp, owner)
     try:
-        try:
-            _write_all(fd, data)
-        finally:
-            os.close(fd)
+        _write_new(tmp, data, owner)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         for attempt in range(100):
             backup_path = Path(f"{prefix}{stamp if attempt == 0 else f'{stamp}-{attempt}'}")
@@ -341,12 +333,8 @@ def _write_backup(path: Path, data: bytes, owner: tuple[int, int] | None) -> Pat
 
 def _replace(target: Path, data: bytes, owner: tuple[int, int] | None) -> None:
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
-    fd = _create_exclusive(tmp, owner)
     try:
-        try:
-            _write_all(fd, data)
-        finally:
-            os.close(fd)
+        _write_new(tmp, data, owner)
         tmp.replace(target)
     except BaseException:
         with contextlib.suppress(OSError):

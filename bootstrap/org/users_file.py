@@ -115,13 +115,7 @@ def _line(node: Any, key: object | None = None, *, item: int | None = None) -> i
 
 def load_document(path: Path) -> Any:
     """The file's round-trip document (``InputError`` naming file and line for a YAML mistake)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file (pass --users-file, or copy users.yaml.example)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
-    return parse_document(text, str(path))
+    return parse_document(_read(path), str(path))
 
 
 def parse_document(text: str, source: str) -> Any:
@@ -143,13 +137,17 @@ def parse_document(text: str, source: str) -> Any:
 
 def load(path: Path) -> UsersFile:
     """Read and check ``users.yaml`` (its own shape; environments and kinds are checked against CONST.inc later)."""
+    return parse(_read(path), str(path))
+
+
+def _read(path: Path) -> str:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file (pass --users-file, or copy users.yaml.example)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read: {exc}") from None
-    return parse(text, str(path))
+    return text
 
 
 def parse(text: str, source: str = "users.yaml", *, fast: bool = True) -> UsersFile:
