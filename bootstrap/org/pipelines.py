@@ -30,7 +30,7 @@ from typing import Any, Final
 
 from bootstrap import arns
 from bootstrap.errors import InputError
-from bootstrap.org.users_file import ENV_KEY, Where, _line, _mapping
+from bootstrap.org.users_file import ENV_KEY, Where, as_mapping, entry_fields, line_of
 
 SECTION: Final = "pipelines"
 PREFIX: Final = "pipeline-"
@@ -188,11 +188,11 @@ def trust(pipeline: Pipeline, users_account: str, role_account: str) -> dict[str
 
 def read_section(value: Any, at: Where) -> tuple[PipelineEntry, ...]:
     """``pipelines:`` of the users file (each mistake named by file and line)."""
-    entries = _mapping(value, at, "'pipelines'")
+    entries = as_mapping(value, at, "'pipelines'")
     found: list[PipelineEntry] = []
     seen: dict[str, str] = {}
     for name, spec in entries.items():
-        where = Where(at.source, _line(entries, name))
+        where = Where(at.source, line_of(entries, name))
         if not isinstance(name, str) or not NAME.fullmatch(name):
             raise InputError(
                 f"{where}: pipeline {name!r}: a name of 1-55 letters, digits and +=,.@_- (its user and role are "
@@ -207,15 +207,7 @@ def read_section(value: Any, at: Where) -> tuple[PipelineEntry, ...]:
 
 
 def _entry(name: str, spec: Any, at: Where) -> PipelineEntry:
-    fields = _mapping(spec, at, f"pipeline {name}")
-    where: dict[str, Where] = {}
-    values: dict[str, Any] = {}
-    for key, raw in fields.items():
-        line = Where(at.source, _line(fields, key))
-        if key not in FIELDS:
-            raise InputError(f"{line}: pipeline {name}: unknown key {key!r} (known: {', '.join(FIELDS)})")
-        where[str(key)] = line
-        values[str(key)] = raw
+    values, where = entry_fields(spec, at, f"pipeline {name}", FIELDS)
     account = values.get("account")
     if not isinstance(account, str) or not ENV_KEY.fullmatch(account):
         line = where.get("account", at)

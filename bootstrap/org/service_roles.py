@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from bootstrap import arns
 from bootstrap.errors import InputError
-from bootstrap.org.users_file import ENV_KEY, Where, _line, _mapping
+from bootstrap.org.users_file import ENV_KEY, Where, as_mapping, entry_fields, line_of
 
 SECTION: Final = "service_roles"
 FIELDS: Final = ("account", "services", "policy", "max_session")
@@ -81,20 +81,13 @@ def check_services(names: list[str], where: str) -> tuple[str, ...]:
 
 def read_section(value: Any, at: Where) -> tuple[ServiceRoleEntry, ...]:
     """``service_roles:`` of the users file (each mistake named by file and line)."""
-    entries = _mapping(value, at, "'service_roles'")
+    entries = as_mapping(value, at, "'service_roles'")
     found: list[ServiceRoleEntry] = []
     for name, spec in entries.items():
-        where = Where(at.source, _line(entries, name))
+        where = Where(at.source, line_of(entries, name))
         if not isinstance(name, str) or not arns.IAM_NAME.fullmatch(name):
             raise InputError(f"{where}: {name!r} is not a role name IAM accepts (1-64 of letters, digits and +=,.@_-)")
-        fields = _mapping(spec, where, f"service role {name}")
-        lines: dict[str, Where] = {}
-        values: dict[str, Any] = {}
-        for key, raw in fields.items():
-            line = Where(at.source, _line(fields, key))
-            if key not in FIELDS:
-                raise InputError(f"{line}: service role {name}: unknown key {key!r} (known: {', '.join(FIELDS)})")
-            lines[str(key)], values[str(key)] = line, raw
+        values, lines = entry_fields(spec, where, f"service role {name}", FIELDS)
         account = values.get("account")
         if not isinstance(account, str) or not ENV_KEY.fullmatch(account):
             raise InputError(f"{lines.get('account', where)}: service role {name}: account must be an environment")

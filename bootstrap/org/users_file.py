@@ -101,7 +101,7 @@ def _yaml() -> Any:
     return yaml
 
 
-def _line(node: Any, key: object | None = None, *, item: int | None = None) -> int:
+def line_of(node: Any, key: object | None = None, *, item: int | None = None) -> int:
     """The 1-based line of ``node`` (a key's line, or a sequence item's) as ruamel recorded it."""
     try:
         if key is not None:
@@ -176,12 +176,12 @@ def read(document: Any, source: str) -> UsersFile:
     if document is None:
         document = CommentedMap()
     if not isinstance(document, Mapping):
-        raise InputError(f"{source}:{_line(document)}: expected sections such as 'users:' at the top level")
+        raise InputError(f"{source}:{line_of(document)}: expected sections such as 'users:' at the top level")
     users: tuple[UserEntry, ...] = ()
     settings = Settings()
     others: dict[str, object] = {}
     for key, value in document.items():
-        at = Where(source, _line(document, key))
+        at = Where(source, line_of(document, key))
         if key == "users":
             users = _users(value, at)
         elif key == "settings":
@@ -198,7 +198,7 @@ def read(document: Any, source: str) -> UsersFile:
 SECTIONS: dict[str, Section] = {}
 
 
-def _mapping(value: Any, at: Where, what: str) -> Mapping[Any, Any]:
+def as_mapping(value: Any, at: Where, what: str) -> Mapping[Any, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -206,12 +206,25 @@ def _mapping(value: Any, at: Where, what: str) -> Mapping[Any, Any]:
     return value
 
 
+def entry_fields(spec: Any, at: Where, what: str, known: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Where]]:
+    """An entry's fields and the line of each (``what`` names the entry in errors), refusing a key not in ``known``."""
+    fields = as_mapping(spec, at, what)
+    values: dict[str, Any] = {}
+    lines: dict[str, Where] = {}
+    for key, raw in fields.items():
+        line = Where(at.source, line_of(fields, key))
+        if key not in known:
+            raise InputError(f"{line}: {what}: unknown key {key!r} (known: {', '.join(known)})")
+        values[str(key)], lines[str(key)] = raw, line
+    return values, lines
+
+
 def _users(value: Any, at: Where) -> tuple[UserEntry, ...]:
-    people = _mapping(value, at, "'users'")
+    people = as_mapping(value, at, "'users'")
     entries: list[UserEntry] = []
     seen: dict[str, str] = {}
     for name, spec in people.items():
-        where = Where(at.source, _line(people, name))
+        where = Where(at.source, line_of(people, name))
         if not isinstance(name, str):
             raise InputError(f"{where}: user name {name!r} must be text (quote it)")
         if not arns.IAM_NAME.fullmatch(name):
@@ -229,12 +242,12 @@ def _users(value: Any, at: Where) -> tuple[UserEntry, ...]:
 
 
 def _person(name: str, spec: Any, at: Where) -> UserEntry:
-    fields = _mapping(spec, at, f"user {name}")
+    fields = as_mapping(spec, at, f"user {name}")
     grants: dict[str, tuple[str, ...]] = {}
     where: dict[str, Where] = {}
     power = False
     for key, value in fields.items():
-        line = Where(at.source, _line(fields, key))
+        line = Where(at.source, line_of(fields, key))
         if key == "power":
             if not isinstance(value, bool):
                 raise InputError(f"{line}: {name}: power must be true or false, not {value!r}")
@@ -267,12 +280,12 @@ def _kinds(value: Any, at: Where, what: str) -> tuple[str, ...]:
 
 
 def _settings(value: Any, at: Where) -> Settings:
-    fields = _mapping(value, at, "'settings'")
+    fields = as_mapping(value, at, "'settings'")
     quota, session = QUOTA_DEFAULT, SESSION_DEFAULT
     by_group: tuple[tuple[str, str], ...] = ()
     where: dict[str, Where] = {}
     for key, raw in fields.items():
-        line = Where(at.source, _line(fields, key))
+        line = Where(at.source, line_of(fields, key))
         where[str(key)] = line
         if key == "trust_policy_quota":
             quota = _number(raw, line, key, QUOTA_DEFAULT, QUOTA_MAX)
