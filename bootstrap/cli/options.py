@@ -13,7 +13,7 @@ from bootstrap import limits
 from bootstrap.errors import InputError
 
 if TYPE_CHECKING:
-    from bootstrap.engineer.codes import CodeSource
+    from bootstrap.engineer.codes import CodeRequest, CodeSource
     from bootstrap.prompts import Prompter
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -76,20 +76,55 @@ def code_source(
     token_code: str | None, token_code_command: str | None, prompter: Prompter, *, answer_with: str | None = None
 ) -> CodeSource:
     """Where MFA codes come from: --token-code (one code, once), --token-code-command (run for each code, within
-    $AWS_IAM_BOOTSTRAP_TOKEN_CODE_TIMEOUT seconds, 60 by default), else the person at ``prompter``."""
+    $AWS_IAM_BOOTSTRAP_TOKEN_CODE_TIMEOUT seconds, 60 by default), else the person at ``prompter``.
+
+    The flags are checked at once; the source itself is made when first asked (``Deferred``)."""
     from bootstrap.cli.environment import current
-    from bootstrap.engineer import codes
 
     if token_code and token_code_command:
         raise InputError("--token-code and --token-code-command: give one of them")
-    if token_code:
-        return codes.FixedCode(token_code)
     environment = current()
+    timeout = limits.CODE_COMMAND_TIMEOUT
     if token_code_command:
         raw = environment.environ.get(limits.CODE_COMMAND_TIMEOUT_ENV)
         try:
             timeout = float(raw) if raw else limits.CODE_COMMAND_TIMEOUT
         except ValueError:
             raise InputError(f"${limits.CODE_COMMAND_TIMEOUT_ENV}: {raw!r} is not a number of seconds") from None
-        return codes.CommandCodes(token_code_command, environment.clock, timeout=timeout)
-    return codes.PromptCodes(prompter, answer_with) if answer_with else codes.PromptCodes(prompter)
+
+    def make() -> CodeSource:
+        from bootstrap.engineer import codes
+
+        if token_code:
+            return codes.FixedCode(token_code)
+        if token_code_command:
+            return codes.CommandCodes(token_code_command, environment.clock, timeout=timeout)
+        return codes.PromptCodes(prompter, answer_with) if answer_with else codes.PromptCodes(prompter)
+
+    return Deferred(make)
+
+
+class Deferred:
+    """A code source made when it is first asked anything. Most runs of `refresh` and `credential-process` find a
+    valid session and ask no code: they need not load the code rules at all."""
+
+    def __init__(self, make: Callable[[], CodeSource]) -> None:
+        self._make = make
+        self._made: CodeSource | None = None
+
+    @property
+    def source(self) -> CodeSource:
+        if self._made is None:
+            self._made = self._make()
+        return self._made
+
+    @property
+    def can_answer(self) -> bool:
+        return self.source.can_answer
+
+    @property
+    def asks_again(self) -> bool:
+        return self.source.asks_again
+
+    def __call__(self, request: CodeRequest) -> str:
+        return self.source(request)

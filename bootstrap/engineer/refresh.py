@@ -1,4 +1,9 @@
-"""``refresh``: renew the MFA session ``[NAME]`` from ``[NAME-long-term]`` with one code, unless it still lasts."""
+"""``refresh``: renew the MFA session ``[NAME]`` from ``[NAME-long-term]`` with one code, unless it still lasts.
+
+Most runs find the session still valid: that path reads the two files and nothing more, so what only a renewal
+needs (the file store, the code rules, the credential_process cache, botocore) is imported where it is used. A
+no-op `refresh` then costs about what `--help` does.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +11,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bootstrap import limits
 from bootstrap.awsfiles import layout
 from bootstrap.awsfiles.locations import AwsPaths
 from bootstrap.awsfiles.profiles import load_profiles
-from bootstrap.awsfiles.store import SESSION_KEYS, FileChange, set_profile
 from bootstrap.clock import Clock, SystemClock
 from bootstrap.credentials import Credentials
-from bootstrap.engineer.codes import CodeLog, CodeSource
-from bootstrap.engineer.credential_process import cached_session
-from bootstrap.engineer.process import is_ours
 from bootstrap.engineer.session import DEFAULT_MIN_TTL, left_over, mfa_session
 from bootstrap.errors import InputError, StateError
+
+if TYPE_CHECKING:
+    from bootstrap.awsfiles.store import FileChange
+    from bootstrap.engineer.codes import CodeSource
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,8 @@ def refresh(
     current = layout.read_session(profiles.get(lt.name, {}))
     if current is not None and not force and (left := left_over(current, min_ttl, clock)) is not None:
         return RefreshResult(lt.name, lt.profile, serial, current, False, left, None)
+    from bootstrap.engineer.codes import CodeLog
+
     session = mfa_session(
         codes, lt.credentials, serial, clock=clock, log=CodeLog(), duration=duration, region=lt.region
     )
@@ -82,6 +90,10 @@ def _refresh_cache(
     """The credential_process layout: the SDKs take [NAME]'s session from this tool's cache, so that is where a
     renewed session goes; a session written into [NAME] of the credentials file would shadow the line for good
     (static keys come first), so one found there is removed."""
+    from bootstrap.awsfiles.store import SESSION_KEYS, set_profile
+    from bootstrap.engineer.credential_process import cached_session
+    from bootstrap.engineer.process import is_ours
+
     if not is_ours(line):
         raise StateError(
             f"[profile {lt.name}] gets its credentials from a credential_process that is not aws-iam-bootstrap's: "

@@ -2,18 +2,22 @@
 a replayed one refused), call GetSessionToken. refresh, credential-process, verify, env, exec, onboard and
 rotate-key all come here.
 
-boto3 is imported only when a session is really made, so a command that finds a valid session stays light.
+boto3 is imported only when a session is really made, so a command that finds a valid session stays light; the
+code rules (``codes``) likewise, since a valid session asks for no code.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from bootstrap import limits
 from bootstrap.awsfiles.layout import remaining
 from bootstrap.clock import Clock
 from bootstrap.credentials import Credentials
-from bootstrap.engineer.codes import CodeLog, CodeSource, with_codes
+
+if TYPE_CHECKING:
+    from bootstrap.engineer.codes import CodeLog, CodeSource
 
 DEFAULT_MIN_TTL = timedelta(minutes=limits.MIN_TTL_MINUTES)
 
@@ -30,6 +34,7 @@ def mfa_session(
 ) -> Credentials:
     """An MFA session of the long-term ``key`` for the device ``serial``, with a code from ``codes``."""
     from bootstrap.aws import sts
+    from bootstrap.engineer.codes import with_codes
 
     sts.check_duration(duration)
     return with_codes(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -77,3 +79,33 @@ def test_a_command_imports_only_its_own_family() -> None:
     assert "bootstrap.cli.files" in loaded
     assert "bootstrap.cli.org" not in loaded
     assert "bootstrap.cli.policy" not in loaded
+
+
+def test_refresh_with_a_valid_session_imports_neither_boto3_nor_botocore(tmp_path: Path) -> None:
+    """The everyday no-op (the session still lasts) makes no AWS call, so it must not pay for the SDK's import."""
+    from datetime import UTC, datetime, timedelta
+
+    aws = tmp_path / ".aws"
+    aws.mkdir()
+    (aws / "config").write_text("[profile me-long-term]\nmfa_serial = arn:aws:iam::210987654321:mfa/me\n")
+    expires = (datetime.now(UTC) + timedelta(hours=10)).strftime("%Y-%m-%d %H:%M:%S")
+    (aws / "credentials").write_text(
+        "[me-long-term]\naws_access_key_id = AKIAEXAMPLEEXAMPLE01\naws_secret_access_key = notarealsecretatall\n\n"
+        "[me]\nassumed_role = False\naws_access_key_id = ASIAEXAMPLEEXAMPLE02\n"
+        f"aws_secret_access_key = notarealsecret\naws_session_token = token\nexpiration = {expires}\n"
+    )
+    code = (
+        "import sys\n"
+        "from bootstrap.cli import main\n"
+        "try:\n    main(['refresh', '--profile', 'me'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore')))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        HOME=str(tmp_path), AWS_CONFIG_FILE=str(aws / "config"), AWS_SHARED_CREDENTIALS_FILE=str(aws / "credentials")
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    TRANSCRIPT.extend([proc.stdout, proc.stderr])
+    assert proc.returncode == 0, proc.stderr
+    assert "is still valid" in proc.stdout
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
