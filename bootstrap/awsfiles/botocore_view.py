@@ -5,11 +5,10 @@ that what the tool checks is what the SDKs will see, and no copy of a secret tou
 
 from __future__ import annotations
 
-import configparser
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bootstrap.awsfiles.scanner import parse_error, section_key, universal
+from bootstrap.awsfiles.scanner import DEFAULT_SECTION, Scanned, scan, section_key
 from bootstrap.errors import InputError
 
 
@@ -28,26 +27,41 @@ def parse_nested(value: str) -> dict[str, str]:
 def botocore_parse(text: str, name: str) -> dict[str, dict[str, Any]]:
     """``botocore.configloader.raw_config_parse`` of ``text`` (in memory); ``InputError`` naming ``name`` and
     the line when botocore would refuse the file."""
-    parser = configparser.RawConfigParser()
-    try:
-        # botocore opens the file in text mode: universal newlines, so a lone \r ends a line there too.
-        parser.read_string(universal(text), source=name)
-    except configparser.Error as exc:
-        raise parse_error(exc, name) from None
+    return parsed_of(scan(text, "config", name), name)
+
+
+def raw_items(doc: Scanned) -> dict[str, dict[str, str]]:
+    """Each section's keys and raw values as configparser's ``items(section, raw=True)`` gives them: ``[DEFAULT]``
+    is no section of its own, and its keys are every section's. The scanner is configparser's own state machine
+    (the property tests hold it to configparser), so a text is cut once for both the merge and this view."""
+    defaults: dict[str, str] = {}
+    for name, options in zip(doc.names, doc.options, strict=True):
+        if name == DEFAULT_SECTION:
+            defaults.update((option[0], option[3]) for option in options)
+    items: dict[str, dict[str, str]] = {}
+    for name, options in zip(doc.names, doc.options, strict=True):
+        if name != DEFAULT_SECTION:
+            values = dict(defaults)
+            for key, _, _, value in options:
+                values[key] = value
+            items[name] = values
+    return items
+
+
+def parsed_of(doc: Scanned, name: str) -> dict[str, dict[str, Any]]:
+    """What ``raw_config_parse`` returns for the scanned file: ``raw_items`` with a nested block as a dict."""
     parsed: dict[str, dict[str, Any]] = {}
-    for section in parser.sections():
-        values: dict[str, Any] = {}
-        for option, value in parser.items(section, raw=True):
+    for section, raw in raw_items(doc).items():
+        values: dict[str, Any] = raw
+        for key, value in raw.items():  # replacing values while iterating: the keys do not change
             if value.startswith("\n"):
                 try:
-                    values[option] = parse_nested(value)
+                    values[key] = parse_nested(value)
                 except ValueError:
                     raise InputError(
-                        f"{name}: section [{section}], key {option}: a nested line without '=' "
+                        f"{name}: section [{section}], key {key}: a nested line without '=' "
                         "(botocore cannot read it); nothing was changed"
                     ) from None
-            else:
-                values[option] = value
         parsed[section] = values
     return parsed
 

@@ -91,49 +91,53 @@ def merge_detailed(
         return dataclasses.replace(result, text=result.text.replace("\n", "\r\n"))
     managed_keys = frozenset(managed)
     new = scan(rendered, kind, rendered_name or f"the rendered {kind} text")
-    wanted: dict[str, Section] = {}
-    for _, sec in new.sections:
-        if sec.key in wanted:
+    wanted: dict[str, int] = {}  # botocore key -> its position in the rendered text
+    for position, key in enumerate(new.keys):
+        if key in wanted:
             raise InputError(
-                f"{rendered_name or f'the rendered {kind} text'}: {display_name(sec.key)} is produced twice "
-                f"([{wanted[sec.key].name}] and [{sec.name}]); nothing was changed"
+                f"{rendered_name or f'the rendered {kind} text'}: {display_name(key)} is produced twice "
+                f"([{new.names[wanted[key]]}] and [{new.names[position]}]); nothing was changed"
             )
-        wanted[sec.key] = sec
+        wanted[key] = position
     rendered_keys = frozenset(wanted)
 
-    owned_before = {key: frozenset(keys) for key, keys in (owned or {}).items()}
+    owned_before = {key: _shared(frozenset(keys)) for key, keys in (owned or {}).items()}
     owned_after: dict[str, frozenset[str]] = {}
     if existing is None or not existing.strip():
         # A new (or empty) file is exactly the rendered text, comments and all.
         names = tuple(display_name(k) for k in wanted)
-        owned_after = {key: frozenset(opt.key for opt, _ in sec.children if opt) for key, sec in wanted.items()}
+        owned_after = {key: _keys_of(new.section(position)) for key, position in wanted.items()}
         return MergeResult(rendered, names, (), (), rendered_keys, rendered_keys, owned_after)
 
     old = scan(existing, kind, existing_name or f"the existing {kind} file")
     index: dict[str, list[int]] = {}
-    for position, (_, sec) in enumerate(old.sections):
-        index.setdefault(sec.key, []).append(position)
+    for position, key in enumerate(old.keys):
+        index.setdefault(key, []).append(position)
 
     top = list(old.top)
     added: list[str] = []
     updated: list[str] = []
     removed: list[str] = []
-    to_append: list[Section] = []
+    to_append: list[int] = []  # positions in the rendered text
     last_top = len(top) - 1
     touched_last = False
-    for key, want in wanted.items():
+    nothing: frozenset[str] = frozenset()
+    for key, position in wanted.items():
         positions = index.get(key)
         if not positions:
-            to_append.append(want)
+            to_append.append(position)
             added.append(display_name(key))
             continue
-        top_index, sec = old.sections[positions[-1]]  # botocore reads the last of duplicate spellings
-        options = [opt for opt, _ in want.children if opt is not None]
-        had = {opt.key for opt, _ in sec.children if opt is not None}
-        mine = (owned_before.get(key, frozenset()) & had) | {opt.key for opt in options if opt.key not in had}
-        stale = mine - {opt.key for opt in options} if prune else frozenset()
-        owned_after[key] = frozenset(mine - stale)
-        new_text = _update_section(sec, options, stale)
+        want = new.section(position)
+        top_index, sec = positions[-1] + 1, old.section(positions[-1])  # botocore reads the last spelling
+        had = _keys_of(sec)
+        wanted_keys = _keys_of(want)
+        mine = _shared((owned_before.get(key, nothing) & had) | (wanted_keys - had))
+        stale = mine - wanted_keys if prune else nothing
+        owned_after[key] = _shared(mine - stale) if stale else mine
+        if not stale and _already_set(sec, want):
+            continue  # most sections of a re-render: decided on the scanned values, no text built
+        new_text = _update_section(sec, _wanted_options(want), stale)
         if new_text is not None:
             top[top_index] = new_text
             updated.append(display_name(key))
@@ -144,15 +148,14 @@ def merge_detailed(
         for key in sorted(owned_before.keys() - managed_keys - rendered_keys):
             # an adopted section the render no longer produces: it stays, less the keys renders added to it
             if key in index:
-                top_index, sec = old.sections[index[key][-1]]
-                had = {opt.key for opt, _ in sec.children if opt is not None}
-                stale_text = _update_section(sec, [], owned_before[key] & had)
+                top_index, sec = index[key][-1] + 1, old.section(index[key][-1])
+                stale_text = _update_section(sec, [], owned_before[key] & _keys_of(sec))
                 if stale_text is not None:
                     top[top_index] = stale_text
                     updated.append(display_name(key))
         for key in sorted(managed_keys - rendered_keys):
             for position in index.get(key, ()):
-                top_index, sec = old.sections[position]
+                top_index, sec = position + 1, old.section(position)
                 top[top_index] = _without_section(sec)
                 if top_index > 0:
                     top[top_index - 1] = _without_trailing_comments(top[top_index - 1])
@@ -160,9 +163,11 @@ def merge_detailed(
             if key in index:
                 removed.append(display_name(key))
 
-    text = "".join(top)
+    # Nothing changed: the existing text itself, not a copy joined from its pieces.
+    text = "".join(top) if updated or removed else existing
     if to_append:
-        text = _append_sections(text, [_new_section_text(want) for want in to_append])
+        # The comment lines directly above a rendered section's header introduce it, and come along.
+        text = _append_sections(text, [_new_section_text(new.section(p), new.top[p]) for p in to_append])
     elif not ends_line(existing) and touched_last and text.endswith("\n"):
         # the user's file had no final newline and still ends with their section: keep it that way
         text = text[:-1]
@@ -172,14 +177,40 @@ def merge_detailed(
         text = text.rstrip("\r\n") + ending if text.strip() else ""
     present = {k for k in index if not (prune and k in managed_keys and k not in rendered_keys)}
     created = frozenset((managed_keys & present) | {k for k in wanted if k not in index})
-    for want in to_append:
-        owned_after[want.key] = frozenset(opt.key for opt, _ in want.children if opt)
+    for position in to_append:
+        owned_after[new.keys[position]] = _keys_of(new.section(position))
     if not prune:
         # remembered until a prune, for sections the render stopped producing
         for key, keys in owned_before.items():
             if key not in owned_after and key in present:
                 owned_after[key] = keys
     return MergeResult(text, tuple(added), tuple(updated), tuple(removed), created, rendered_keys, owned_after)
+
+
+# Equal key sets shared as one object: 25,000 role profiles have a handful of different sets of keys, and one
+# frozenset per profile would be 25,000 more containers for the cyclic garbage collector to walk on every pass.
+_SHARED: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _shared(keys: frozenset[str]) -> frozenset[str]:
+    if len(_SHARED) > 4096:
+        _SHARED.clear()  # a bound, not a cache policy: key sets are few in any real file
+    return _SHARED.setdefault(keys, keys)
+
+
+def _keys_of(sec: Section) -> frozenset[str]:
+    return _shared(frozenset(option[0] for option in sec.options))
+
+
+def _wanted_options(sec: Section) -> list[Option]:
+    lines = sec.lines()
+    return [Option(key, "".join(lines[first : last + 1]), value) for key, first, last, value in sec.options]
+
+
+def _already_set(sec: Section, want: Section) -> bool:
+    """Whether every key ``want`` sets already has its value in ``sec``."""
+    have = {option[0]: option[3] for option in sec.options}
+    return all(_same_value(have.get(option[0]), option[3]) for option in want.options)
 
 
 def is_crlf(text: str) -> bool:
@@ -200,7 +231,7 @@ def _same_value(old: str | None, new: str | None) -> bool:
 def _update_section(sec: Section, options: list[Option], delete: Iterable[str]) -> str | None:
     """The section's new text with ``options`` set (in place, or after its last key) and ``delete`` removed;
     None when nothing changes."""
-    children = list(sec.children)
+    children = sec.children()
     positions: dict[str, int] = {}
     for i, (opt, _) in enumerate(children):
         if opt is not None:
@@ -241,7 +272,7 @@ def _line(text: str) -> str:
 def _without_section(sec: Section) -> str:
     """What is left of a pruned section: the comments and blank lines after its last key, which belong to
     whatever follows (a user's "# work profiles" heading), less the blank line that separated it."""
-    children = sec.children
+    children = sec.children()
     last_option = max((i for i, (opt, _) in enumerate(children) if opt is not None), default=-1)
     tail = "".join(text for _, text in children[last_option + 1 :])
     first = lines_of(tail)[:1]
@@ -259,20 +290,22 @@ def _without_trailing_comments(text: str) -> str:
     return "".join(lines)
 
 
-def _new_section_text(sec: Section) -> str:
-    """A rendered section as appended: its header and keys, with the comment lines that introduce it."""
-    children = sec.children
+def _new_section_text(sec: Section, before: str) -> str:
+    """A rendered section as appended: its header and keys, with the comment lines that introduce it (those at the
+    end of ``before``, the rendered text up to its header, with no blank line between)."""
+    children = sec.children()
     last_option = max((i for i, (opt, _) in enumerate(children) if opt is not None), default=-1)
     body = "".join(text for _, text in children[: last_option + 1])
-    return _leading_comments(sec) + _line(_line(sec.header) + body)
+    return _leading_comments(before) + _line(_line(sec.header) + body)
 
 
-def _leading_comments(sec: Section) -> str:
-    """The comment block directly above the section's header (no blank line between)."""
-    first = sec.start
-    while first > 0 and sec.lines[first - 1].lstrip().startswith(COMMENT_PREFIXES):
+def _leading_comments(before: str) -> str:
+    """The comment block at the end of ``before`` (no blank line between it and what follows)."""
+    lines = lines_of(before)
+    first = len(lines)
+    while first > 0 and lines[first - 1].lstrip().startswith(COMMENT_PREFIXES):
         first -= 1
-    return "".join(_line(line) for line in sec.lines[first : sec.start])
+    return "".join(_line(line) for line in lines[first:])
 
 
 def _append_sections(text: str, sections: list[str]) -> str:
@@ -294,7 +327,7 @@ def set_in_text(
     delete = [key.lower() for key, value in values.items() if value is None]
     doc = scan(text, kind, name)
     key = f"profile {profile}"  # section_key of the header we would write, in either file
-    matches = [(i, sec) for i, sec in doc.sections if sec.key == key]
+    matches = [(i + 1, doc.section(i)) for i, found in enumerate(doc.keys) if found == key]
     if not matches:
         if not options:
             return text, (), ()
@@ -309,3 +342,30 @@ def set_in_text(
         new_text = new_text[:-1]
     top[top_index] = new_text
     return "".join(top), (), (profile,)
+
+
+def without_keys(
+    before: str, kind: Kind, deletions: Mapping[str, Iterable[str]], name: str
+) -> tuple[str, tuple[str, ...]]:
+    """``before`` less the given keys of the given profiles (profile -> keys), cut once however many profiles;
+    also the profiles that changed. Every other byte kept."""
+    if is_crlf(before):
+        after, profiles = without_keys(before.replace("\r\n", "\n"), kind, deletions, name)
+        return after.replace("\n", "\r\n"), profiles
+    doc = scan(before, kind, name)
+    last = {found: i for i, found in enumerate(doc.keys)}
+    top = list(doc.top)
+    changed: list[str] = []
+    for profile, keys in deletions.items():
+        position = last.get(f"profile {profile}")
+        if position is None:
+            continue
+        top_index, sec = position + 1, doc.section(position)
+        new_text = _update_section(sec, [], [key.lower() for key in keys])
+        if new_text is None:
+            continue
+        if top_index == len(top) - 1 and not ends_line(before) and new_text.endswith("\n"):
+            new_text = new_text[:-1]
+        top[top_index] = new_text
+        changed.append(profile)
+    return ("".join(top) if changed else before), tuple(changed)

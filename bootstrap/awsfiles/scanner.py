@@ -18,8 +18,9 @@ from __future__ import annotations
 import configparser
 import re
 import shlex
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
 
 from bootstrap.errors import InputError
 
@@ -67,53 +68,69 @@ def header_line(kind: Kind, profile: str) -> str:
     return f"[{profile}]\n"
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Option:
     key: str  # lower-cased, as botocore sees it
     text: str  # the raw lines, each ending in a newline except perhaps the file's last
     value: str | None
 
 
-@dataclass
-class Section:
+# One option of a scanned section: its key (lower-cased), its first and last line (counted from the section's header,
+# line 0), and its value joined as configparser joins it.
+ScannedOption = tuple[str, int, int, str]
+
+
+class Section(NamedTuple):
+    """A scanned section: a view of one entry of ``Scanned``'s columns, made when asked for."""
+
     key: str
     name: str  # the header as configparser reads it (`profile  a`)
-    lines: list[str]  # the whole file's lines, shared
-    start: int  # the header line
-    end: int  # one past the section's last line
-    options: list[tuple[str, int, int, list[str]]]  # key, first line, last line, value parts
-    _children: list[tuple[Option | None, str]] | None = field(default=None, repr=False)
+    text: str  # its header line and every line up to the next header (or the end of the file)
+    options: tuple[ScannedOption, ...]
 
-    @property
+    def lines(self) -> list[str]:
+        return lines_of(self.text)
+
     def children(self) -> list[tuple[Option | None, str]]:
         """The section after its header, in order: (option, its lines) or (None, comment and blank lines)."""
-        if self._children is None:
-            kids: list[tuple[Option | None, str]] = []
-            at = self.start + 1
-            for key, first, last, parts in self.options:
-                if first > at:
-                    kids.append((None, "".join(self.lines[at:first])))
-                text = "".join(self.lines[first : last + 1])
-                kids.append((Option(key, text, "\n".join(parts).rstrip()), text))
-                at = last + 1
-            if self.end > at:
-                kids.append((None, "".join(self.lines[at : self.end])))
-            self._children = kids
-        return self._children
+        lines = self.lines()
+        kids: list[tuple[Option | None, str]] = []
+        at = 1
+        for key, first, last, value in self.options:
+            if first > at:
+                kids.append((None, "".join(lines[at:first])))
+            text = "".join(lines[first : last + 1])
+            kids.append((Option(key, text, value), text))
+            at = last + 1
+        if len(lines) > at:
+            kids.append((None, "".join(lines[at:])))
+        return kids
 
     @property
     def header(self) -> str:
-        return self.lines[self.start]
-
-    @property
-    def text(self) -> str:
-        return "".join(self.lines[self.start : self.end])
+        match = _LINE.match(self.text)
+        return match.group() if match else ""
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Scanned:
-    top: list[str]  # raw text of the part before the first section, then of each section, in order
-    sections: list[tuple[int, Section]]  # (index into top, section)
+    """A cut file, kept as columns of plain tuples of strings and ints (section i is ``top[i + 1]``).
+
+    Not a tuple of section objects: Python's cyclic garbage collector stops tracking a plain tuple of strings and
+    ints after one look, but walks every object of a class on each full collection. With one object per section,
+    those walks grew with every section a render read, and made it super-linear in the number of profiles.
+    """
+
+    top: tuple[str, ...]  # raw text of the part before the first section, then of each section, in order
+    keys: tuple[str, ...]  # each section's ``section_key``
+    names: tuple[str, ...]  # each section's header as configparser reads it
+    options: tuple[tuple[ScannedOption, ...], ...]
+
+    def section(self, index: int) -> Section:
+        return Section(self.keys[index], self.names[index], self.top[index + 1], self.options[index])
+
+    def sections(self) -> Iterator[Section]:
+        return (self.section(index) for index in range(len(self.keys)))
 
 
 _SECTCRE = configparser.RawConfigParser.SECTCRE
@@ -121,6 +138,10 @@ _SECTCRE = configparser.RawConfigParser.SECTCRE
 _OPTCRE = configparser.RawConfigParser.OPTCRE
 
 COMMENT_PREFIXES = ("#", ";")
+
+# configparser's default section: its keys are every section's defaults, it may appear more than once, and it is
+# not a section of its own (botocore never sees a profile named DEFAULT, but sees its keys in every profile).
+DEFAULT_SECTION = configparser.DEFAULTSECT
 
 
 # Where a line ends when botocore reads a file: Python's universal newlines (``\r\n``, a lone ``\r``, ``\n``), and
@@ -143,72 +164,123 @@ def universal(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+# The last few texts scanned, by content: a render reads each file before the lock (to take back a key) and again
+# under it (to merge), and checks the rendered text before merging it; the same text is cut only once.
+_RECENT: dict[tuple[str, Kind], Scanned] = {}
+_RECENT_MAX = 6
+
+
 def scan(text: str, kind: Kind, name: str) -> Scanned:
+    """Split an AWS file into sections and options without losing a byte (``_scan``; remembered by content, so the
+    result is shared and never changed by its users). ``name`` labels an error."""
+    key = (text, kind)
+    doc = _RECENT.get(key)
+    if doc is None:
+        doc = _scan(text, kind, name)
+        if len(_RECENT) >= _RECENT_MAX:
+            del _RECENT[next(iter(_RECENT))]
+        _RECENT[key] = doc
+    return doc
+
+
+def sections_of(text: str, kind: Kind, name: str) -> Iterator[Section]:
+    """``scan``'s sections one by one, as they are cut: for a reader that may stop at the first few (a refused
+    file raises when the cutting reaches the reason)."""
+    return _cut(lines_of(text), kind, name)
+
+
+def _scan(text: str, kind: Kind, name: str) -> Scanned:
+    keys: list[str] = []
+    names: list[str] = []
+    texts: list[str] = []
+    options: list[tuple[ScannedOption, ...]] = []
+    for sec in _cut(lines_of(text), kind, name):
+        keys.append(sec.key)
+        names.append(sec.name)
+        texts.append(sec.text)
+        options.append(sec.options)
+    # The sections run from the first header to the end of the file, one after the other: the rest is the prelude.
+    prelude = text[: len(text) - sum(len(section) for section in texts)]
+    return Scanned((prelude, *texts), tuple(keys), tuple(names), tuple(options))
+
+
+def _cut(lines: list[str], kind: Kind, name: str) -> Iterator[Section]:
     """Split an AWS file into sections and options without losing a byte.
 
     This is ``configparser.RawConfigParser._read`` (what botocore uses, and what configupdater copies) with the
     same regular expressions, comment, continuation and blank-line rules, and the same strictness about duplicate
-    sections and keys; it records where each section and option starts and ends instead of building values only.
-    Why not configupdater's own parser: see the module docstring; the tests check this scanner against
-    configupdater's round trip and botocore.
+    sections and keys; it records where each section and option starts and ends, and each value as configparser
+    joins it. Why not configupdater's own parser: see the module docstring; the tests check this scanner against
+    configparser, configupdater's round trip and botocore.
     """
-    lines = lines_of(text)
-    sections: list[Section] = []
     seen_sections: set[str] = set()
+    default_keys: set[str] = set()
     seen_keys: set[str] = set()
-    current: Section | None = None
-    option: tuple[str, int, int, list[str]] | None = None
-    options: list[tuple[str, int, int, list[str]]] = []  # the current section's
+    # The section being read: its key and name, its header line, its options so far.
+    section: tuple[str, str] | None = None
+    start = 0
+    options: list[ScannedOption] = []
+    # The option being read: its key, first and last line, and its value's parts (None when there is none).
+    key = ""
+    first = last = 0
+    parts: list[str] | None = None
     indent_level = 0
     error_line = 0
+    header_match = _SECTCRE.match
+    option_match = _OPTCRE.match
     for index, line in enumerate(lines):
         value = line.strip()
-        if not value or value.startswith(COMMENT_PREFIXES):
-            if not value and option is not None:
-                option[3].append("")  # a blank line inside a value, dropped at the end if nothing follows
+        if not value or value[0] in "#;":
+            if not value and parts is not None:
+                parts.append("")  # a blank line inside a value, dropped at the end if nothing follows
             continue
         indent = len(line) - len(line.lstrip())
-        if option is not None and indent > indent_level:
-            option[3].append(value)
-            option = (option[0], option[1], index, option[3])
-            options[-1] = option
-            continue
+        if parts is not None:
+            if indent > indent_level:
+                parts.append(value)
+                last = index
+                continue
+            joined = parts[0] if len(parts) == 1 else "\n".join(parts).rstrip()
+            options.append((key, first - start, last - start, joined))
+            parts = None
         indent_level = indent
-        header = _SECTCRE.match(value)
+        header = header_match(value) if value[0] == "[" else None
         if header:
             section_name = header.group("header")
-            if section_name in seen_sections:
-                raise parse_error(configparser.DuplicateSectionError(section_name, name, index + 1), name)
-            seen_sections.add(section_name)
-            if current is not None:
-                current.end = index
+            if section_name == DEFAULT_SECTION:
+                seen_keys = default_keys  # keys repeat across [DEFAULT] sections only as configparser allows
+            else:
+                if section_name in seen_sections:
+                    raise parse_error(configparser.DuplicateSectionError(section_name, name, index + 1), name)
+                seen_sections.add(section_name)
+                seen_keys = set()
+            if section is not None:
+                yield Section(section[0], section[1], "".join(lines[start:index]), tuple(options))
+            section = (section_key(section_name, kind), section_name)
+            start = index
             options = []
-            current = Section(section_key(section_name, kind), section_name, lines, index, len(lines), options)
-            sections.append(current)
-            seen_keys = set()
-            option = None
             continue
-        if current is None:
+        if section is None:
             raise parse_error(configparser.MissingSectionHeaderError(name, index + 1, line), name)
-        match = _OPTCRE.match(value)
+        match = option_match(value)
         key = match.group("option").rstrip().lower() if match else ""
         if not key:
             error_line = error_line or index + 1
             continue
         if key in seen_keys:
-            raise parse_error(configparser.DuplicateOptionError(current.name, key, name, index + 1), name)
+            raise parse_error(configparser.DuplicateOptionError(section[1], key, name, index + 1), name)
         seen_keys.add(key)
-        option = (key, index, index, [match.group("value").strip()] if match else [])
-        options.append(option)
+        first = last = index
+        parts = [match.group("value").strip()] if match else []
+    if parts is not None:
+        joined = parts[0] if len(parts) == 1 else "\n".join(parts).rstrip()
+        options.append((key, first - start, last - start, joined))
     if error_line:
         error = configparser.ParsingError(name)
         error.append(error_line, "")
         raise parse_error(error, name)
-    first = sections[0].start if sections else len(lines)
-    top = ["".join(lines[:first])]
-    indexed = [(i + 1, sec) for i, sec in enumerate(sections)]
-    top.extend(sec.text for sec in sections)
-    return Scanned(top, indexed)
+    if section is not None:
+        yield Section(section[0], section[1], "".join(lines[start:]), tuple(options))
 
 
 def parse_error(exc: configparser.Error, name: str) -> InputError:

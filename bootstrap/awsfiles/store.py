@@ -18,7 +18,7 @@ from bootstrap import redact
 from bootstrap.awsfiles import ledger, safewrite
 from bootstrap.awsfiles.botocore_view import botocore_parse, profiles_view, validate
 from bootstrap.awsfiles.locations import AwsPaths, lock_path, target_of
-from bootstrap.awsfiles.merge import MergeResult, merge_detailed, set_in_text
+from bootstrap.awsfiles.merge import MergeResult, merge_detailed, set_in_text, without_keys
 from bootstrap.awsfiles.scanner import Kind, lines_of
 from bootstrap.errors import InputError
 
@@ -156,13 +156,18 @@ def apply_rendered(
 
 
 def _without_sessions(result: MergeResult, profiles: Iterable[str], name: str) -> MergeResult:
-    text, updated = result.text, list(result.updated)
-    for profile in profiles:
-        held = profiles_view(None, text, names=("config", name)).get(profile, {})
-        if not (held.get("aws_session_token") or held.get("aws_security_token")):
-            continue  # only a session: a long-term key in [profile] is the user's own choice
-        text, _, changed = set_in_text(text, "credentials", profile, dict.fromkeys(SESSION_KEYS), name)
-        updated.extend(p for p in changed if p not in updated)
+    wanted = set(profiles)
+    if not wanted:
+        return result
+    view = profiles_view(None, result.text, names=("config", name))
+    # only a session: a long-term key in [profile] is the user's own choice
+    holding = {
+        profile: SESSION_KEYS
+        for profile in sorted(wanted)
+        if view.get(profile, {}).get("aws_session_token") or view.get(profile, {}).get("aws_security_token")
+    }
+    text, changed = without_keys(result.text, "credentials", holding, name)
+    updated = [*result.updated, *(profile for profile in changed if profile not in result.updated)]
     return dataclasses.replace(result, text=text, updated=tuple(updated))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -228,6 +229,7 @@ LINES = st.sampled_from(
         "[a]\n", "[b]\n", "[profile  a]\n", "  [c]\n", "[d] trailing\n", "key = v\n", "Key=v2\n", "k2: x y\n",
         "  nested = 1\n", "\tnested2 = 2\n", "    more\n", "# comment\n", "  # indented comment\n", "; semi\n",
         "\n", "   \n", "garbage\n", "= no key\n", "s3 =\n", "region = eu-west-1 ; not a comment\n", "x =\r\n",
+        "[DEFAULT]\n", "output = json\n",
     ]
 )  # fmt: skip
 
@@ -235,8 +237,6 @@ LINES = st.sampled_from(
 @settings(max_examples=examples(500))
 @given(lines=st.lists(LINES, max_size=25), final_newline=st.booleans())
 def test_the_scanner_reads_files_exactly_as_configparser_does(lines: list[str], final_newline: bool) -> None:
-    import configparser
-
     from bootstrap.errors import InputError
 
     text = "".join(lines)
@@ -255,16 +255,13 @@ def test_the_scanner_reads_files_exactly_as_configparser_does(lines: list[str], 
         return
     assert accepted
     assert "".join(doc.top) == text  # lossless
-    assert [sec.name for _, sec in doc.sections] == parser.sections()
-    for _, sec in doc.sections:
-        ours = {opt.key: opt.value for opt, _ in sec.children if opt is not None}
-        assert ours == dict(parser.items(sec.name, raw=True))
+    _same_items(doc, parser)
     # and configupdater, the reference for a lossless parse, cuts the same sections where it accepts the file
     try:
         reference = sections_of(text)
     except configparser.Error:
         return  # configupdater is stricter about indented comments: nothing to compare
-    assert list(reference.values()) == [[sec.text] for _, sec in doc.sections]
+    assert list(reference.values()) == [[sec.text] for sec in doc.sections()]
 
 
 @settings(max_examples=examples(300))
@@ -302,12 +299,23 @@ def test_set_profile_changes_only_the_keys_it_was_given(
     assert merging.set_in_text(after, kind, profile, values, "f")[0] == after  # setting again changes nothing
 
 
+def _same_items(doc: scanner.Scanned, parser: configparser.RawConfigParser) -> None:
+    """The scanned sections and values are configparser's: [DEFAULT] is no section of its own, and its keys are
+    every section's (what botocore reads from a file)."""
+    sections = [sec for sec in doc.sections() if sec.name != "DEFAULT"]
+    assert [sec.name for sec in sections] == parser.sections()
+    defaults = {key: value for sec in doc.sections() if sec.name == "DEFAULT" for key, _, _, value in sec.options}
+    for sec in sections:
+        ours = {**defaults, **{key: value for key, _, _, value in sec.options}}
+        assert ours == dict(parser.items(sec.name, raw=True))
+
+
 ENDS = st.sampled_from(["\n", "\r\n", "\r"])
 CONTENT = st.sampled_from(
     [
         "[a]", "[b]", "[profile  a]", "key = v", "Key=v2", "k2: x y", "  nested = 1", "\tmore", "# comment",
         "  # indented", "; semi", "", "   ", "garbage", "s3 =", "x = a\u2028[evil]", "y = b\x85# c", "z = c\x0bd",
-        "# note\u2028[profile x]", "w = \x1c",
+        "# note\u2028[profile x]", "w = \x1c", "[DEFAULT]",
     ]
 )  # fmt: skip
 
@@ -318,8 +326,6 @@ def test_the_scanner_cuts_lines_where_botocore_reading_the_file_does(
     lines: list[tuple[str, str]], final: bool, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """botocore opens the file in text mode (universal newlines): a lone \\r ends a line, U+2028 does not."""
-    import configparser
-
     from bootstrap.errors import InputError
 
     text = "".join(content + end for content, end in lines)
@@ -340,10 +346,7 @@ def test_the_scanner_cuts_lines_where_botocore_reading_the_file_does(
         return
     assert accepted
     assert "".join(doc.top) == text  # lossless
-    assert [sec.name for _, sec in doc.sections] == parser.sections()
-    for _, sec in doc.sections:
-        ours = {opt.key: opt.value for opt, _ in sec.children if opt is not None}
-        assert ours == dict(parser.items(sec.name, raw=True))
+    _same_items(doc, parser)
     assert _outcome(lambda: botocore_view.botocore_parse(text, "f")) == _outcome(lambda: _botocore_reads(path))
 
 
