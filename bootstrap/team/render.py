@@ -8,10 +8,10 @@ parser botocore uses. The merge and the write belong to ``awsfiles``.
 
 from __future__ import annotations
 
-import configparser
 import functools
 import os
 import re
+import secrets
 import shlex
 import shutil
 import sys
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from bootstrap import arns
+from bootstrap.awsfiles.scanner import display_name
 from bootstrap.credentials import Credentials
 from bootstrap.errors import InputError, NeedsAnswer
 from bootstrap.team.const import (
@@ -33,7 +34,7 @@ from bootstrap.team.const import (
     check_single_line,
     load_const,
 )
-from bootstrap.team.templates import Template, check_defined, placeholders
+from bootstrap.team.templates import Template, check_defined, only_printed, placeholders
 from bootstrap.team.templates import render as render_template
 
 if TYPE_CHECKING:
@@ -58,7 +59,8 @@ _QUESTIONS: Final = {
     "AWS_SECRET_ACCESS_KEY": "Your secret access key",
     "AWS_MFA_SERIAL": "Your MFA device serial (arn:aws:iam::ACCOUNT:mfa/NAME)",
 }
-_SENTINEL: Final = "@@aws-iam-bootstrap:{}@@"
+# A marker for a missing name; the random part makes it impossible for a value, a template or CONST.inc to hold it.
+_SENTINEL: Final = "@@aws-iam-bootstrap:{}:{}@@"
 
 
 @dataclass(frozen=True)
@@ -120,8 +122,12 @@ def render(
     # to take back a missing name, or to find a source_profile the templates do not render themselves.
     existing = functools.cache(functools.partial(load_profiles, paths))
     recovered: tuple[str, ...] = ()
+    base: dict[str, object] = {**variables.values, **given, **objects, "AWS_IAM_BOOTSTRAP": tool_command()}
+    # Each missing name rendered as a marker first: where a marker lands, the user's files hold the value.
+    markers = {name: _SENTINEL.format(secrets.token_hex(8), name) for name in absent}
+    marked = _render_marked(templates, {**base, **markers}) if absent else (None, None)
     if absent:
-        found = _recover(absent, given, templates, variables, objects, existing())
+        found = _recover(absent, given, markers, templates, marked, existing())
         given.update(found)
         if "AWS_USER" in absent and "AWS_USER" not in given and (user := arns.user_of_mfa(given.get("AWS_MFA_SERIAL"))):
             given["AWS_USER"] = user
@@ -135,9 +141,13 @@ def render(
     if secret is not None:
         Credentials(given.get("AWS_ACCESS_KEY_ID", ""), secret)  # registers the secret for masking
 
-    context: dict[str, object] = {**variables.values, **given, **objects, "AWS_IAM_BOOTSTRAP": tool_command()}
-    config_text = render_template(templates[0], context)
-    credentials_text = render_template(templates[1], context)
+    context: dict[str, object] = {**base, **given}
+    config_text, credentials_text = (
+        _filled(text, markers, given)
+        if text is not None and only_printed(template, markers)
+        else render_template(template, context)
+        for template, text in zip(templates, marked, strict=True)
+    )
     config = _parse_rendered(config_text, templates[0].path, "config")
     credentials = _parse_rendered(credentials_text, templates[1].path, "credentials")
     _check_rendered(config, credentials, existing, templates)
@@ -212,17 +222,16 @@ def _given(supplied: Supplied, variables: Variables) -> dict[str, str]:
 
 
 def _parse_rendered(text: str, template: Path, kind: Literal["config", "credentials"]) -> dict[str, dict[str, str]]:
-    from bootstrap.awsfiles.botocore_view import profile_map
+    from bootstrap.awsfiles.botocore_view import profile_map, raw_items
+    from bootstrap.awsfiles.scanner import scan
 
-    # The same parser, with the same settings, that botocore.configloader uses to read the files.
-    parser = configparser.RawConfigParser()
+    # Cut by configparser's rules, as botocore.configloader reads the files (and remembered: the merge reuses it).
     try:
-        parser.read_string(text, source=f"{template.name} (rendered)")
-    except configparser.Error as exc:
+        doc = scan(text, kind, f"{template.name} (rendered)")
+    except InputError as exc:
         raise InputError(f"{template}: the rendered {kind} file is not one botocore can read: {exc}") from None
-    sections: dict[str, dict[str, str]] = {}
-    for section in parser.sections():
-        values = dict(parser.items(section, raw=True))
+    sections = raw_items(doc)
+    for section, values in sections.items():
         for option, value in values.items():
             if value.startswith("\n"):
                 for line in value.splitlines():
@@ -230,7 +239,6 @@ def _parse_rendered(text: str, template: Path, kind: Literal["config", "credenti
                         raise InputError(
                             f"{template}: [{section}] {option}: nested line {line.strip()!r} is not key = value"
                         )
-        sections[section] = values
     # Profiles as botocore names them (`[profile  a]` is profile `a`); in the credentials file, the section name.
     return profile_map(sections) if kind == "config" else sections
 
@@ -260,46 +268,45 @@ def _check_rendered(
                 )
 
 
+def _render_marked(
+    templates: tuple[Template, Template], context: Mapping[str, object]
+) -> tuple[str | None, str | None]:
+    """Each template rendered with markers for the missing names (None where that fails: a filter on a marker)."""
+    texts: list[str | None] = []
+    for template in templates:
+        try:
+            texts.append(render_template(template, context))
+        except InputError:
+            texts.append(None)
+    return texts[0], texts[1]
+
+
+def _filled(text: str, markers: Mapping[str, str], values: Mapping[str, str]) -> str:
+    """A marked rendering with each marker replaced by its value: exactly the rendering with the values, for a
+    template that only prints the names (``only_printed``), without rendering it a second time."""
+    for name, marker in markers.items():
+        text = text.replace(marker, values[name])
+    return text
+
+
 def _recover(
     absent: list[str],
     given: Mapping[str, str],
+    markers: Mapping[str, str],
     templates: tuple[Template, Template],
-    variables: Variables,
-    objects: Mapping[str, object],
+    marked: tuple[str | None, str | None],
     existing: Mapping[str, Any],
 ) -> dict[str, str]:
     """Take missing supplied values back from the user's files, so re-rendering never asks for the secret again.
 
-    The templates are rendered with a marker in place of each missing name: wherever a marker lands (profile, key,
-    text around it), the same spot in the existing files holds the value. The fixed layout's long-term profile
-    (``[NAME-long-term]``: key, secret, ``mfa_serial`` or aws-mfa's ``aws_mfa_device``) is the fallback, and the
-    user name follows from the MFA serial (see ``render``).
+    ``marked`` are the templates rendered with a marker in place of each missing name: wherever a marker lands
+    (profile, key, text around it), the same spot in the existing files holds the value. The first spot that holds
+    a valid value wins, the config template's before the credentials template's, and the key id and its secret
+    come from the same profile; so the marked profiles are read only until every name a template prints is found.
+    The fixed layout's long-term profile (``[NAME-long-term]``: key, secret, ``mfa_serial`` or aws-mfa's
+    ``aws_mfa_device``) is the fallback, and the user name follows from the MFA serial (see ``render``).
     """
-    markers = {name: _SENTINEL.format(name) for name in absent}
-    context: dict[str, object] = {**variables.values, **given, **markers, **objects}
-    found: dict[str, str] = {}
-    candidates: dict[str, list[tuple[str, str]]] = {name: [] for name in absent}  # name -> [(profile, value)]
-    kinds: tuple[tuple[Template, Literal["config", "credentials"]], ...] = (
-        (templates[0], "config"),
-        (templates[1], "credentials"),
-    )
-    for template, kind in kinds:
-        try:
-            rendered = _parse_rendered(render_template(template, context), template.path, kind)
-        except InputError:
-            continue
-        for profile, values in rendered.items():
-            current = existing.get(profile)
-            if not isinstance(current, Mapping) or "aws_session_token" in current:
-                continue  # a session's temporary key is no long-term key
-            for key, value in values.items():
-                hits = [name for name, marker in markers.items() if marker in value]
-                if len(hits) != 1 or not isinstance(current.get(key), str):
-                    continue
-                prefix, _, suffix = value.partition(markers[hits[0]])
-                have: str = current[key]
-                if have.startswith(prefix) and have.endswith(suffix) and len(have) > len(prefix) + len(suffix):
-                    candidates[hits[0]].append((profile, have[len(prefix) : len(have) - len(suffix)]))
+    from bootstrap.awsfiles.scanner import sections_of
 
     def valid(name: str, value: str) -> bool:
         try:
@@ -308,20 +315,45 @@ def _recover(
             return False
         return True
 
-    # The key id and its secret must come from the same profile.
+    found: dict[str, str] = {}
     pair = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-    for name, spots in candidates.items():
-        for profile, value in spots:
-            if name in found or not valid(name, value):
-                continue
-            if name in pair:
-                other = pair[1 - pair.index(name)]
-                if other in absent:
-                    partner = [v for p, v in candidates.get(other, []) if p == profile and valid(other, v)]
-                    if not partner:
+    kinds: tuple[Literal["config", "credentials"], ...] = ("config", "credentials")
+    for template, text, kind in zip(templates, marked, kinds, strict=True):
+        uses = {p.name for p in placeholders(template)} & set(absent)
+        if text is None or uses <= found.keys():
+            continue
+        try:
+            for section in sections_of(text, kind, f"{template.path.name} (rendered)"):
+                profile = display_name(section.key)
+                current = existing.get(profile)
+                if (kind == "config" and not section.key.startswith("profile ")) or not isinstance(current, Mapping):
+                    continue
+                if "aws_session_token" in current:
+                    continue  # a session's temporary key is no long-term key
+                spots: dict[str, str] = {}  # name -> the value this profile holds for it
+                for key, _, _, value in section.options:
+                    hits = [name for name, marker in markers.items() if marker in value]
+                    if len(hits) != 1 or not isinstance(current.get(key), str) or hits[0] in spots:
                         continue
-                    found[other] = partner[0]
-            found[name] = value
+                    prefix, _, suffix = value.partition(markers[hits[0]])
+                    have: str = current[key]
+                    if have.startswith(prefix) and have.endswith(suffix) and len(have) > len(prefix) + len(suffix):
+                        held = have[len(prefix) : len(have) - len(suffix)]
+                        if valid(hits[0], held):
+                            spots[hits[0]] = held
+                for name in absent:
+                    if name in found or name not in spots:
+                        continue
+                    other = pair[1 - pair.index(name)] if name in pair else None
+                    if other is not None and other in absent:
+                        if other not in spots:
+                            continue
+                        found[other] = spots[other]
+                    found[name] = spots[name]
+                if uses <= found.keys():
+                    break
+        except InputError:
+            continue  # a marked text botocore could not read: the rendered one is refused later, with its line
 
     long_term = existing.get(f"{given.get('AWS_ACCOUNT_NAME', '')}-long-term")
     if isinstance(long_term, Mapping):

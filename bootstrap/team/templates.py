@@ -7,6 +7,7 @@ at the first), and reported with the template file and line.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -65,6 +66,21 @@ def environment() -> jinja2.Environment:
     )
 
 
+@functools.lru_cache(maxsize=8)
+def _parsed(template: Template) -> jinja2.nodes.Template:
+    """The template's syntax tree, parsed once per run: render checks its placeholders, then renders it once or
+    twice (a second time when it takes a value back from the user's files)."""
+    return _parse(environment(), template)
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(template: Template) -> jinja2.Template:
+    env = environment()
+    # Compiled under the file's name so Jinja's rewritten tracebacks point at the template's own lines.
+    code = env.compile(_parsed(template), name=template.path.name, filename=str(template.path))
+    return env.template_class.from_code(env, code, env.make_globals(None))
+
+
 def _parse(env: jinja2.Environment, template: Template) -> jinja2.nodes.Template:
     try:
         return env.parse(template.text, name=template.path.name, filename=str(template.path))
@@ -74,14 +90,29 @@ def _parse(env: jinja2.Environment, template: Template) -> jinja2.nodes.Template
 
 def placeholders(template: Template) -> tuple[Placeholder, ...]:
     """Every free name the template reads (not loop variables or ``{% set %}`` names), with its lines."""
-    env = environment()
-    ast = _parse(env, template)
+    ast = _parsed(template)
     free = jinja2.meta.find_undeclared_variables(ast)
     found = []
     for node in ast.find_all(jinja2.nodes.Name):
         if node.ctx == "load" and node.name in free:
             found.append(Placeholder(node.name, template.path, node.lineno))
     return tuple(sorted(set(found), key=lambda p: (p.line, p.name)))
+
+
+def only_printed(template: Template, names: Iterable[str]) -> bool:
+    """Whether the template only ever prints these names as they are (``${NAME}``): no filter, test, comparison or
+    assignment reads them. Then rendering with a placeholder text for a name and replacing that text with the
+    value afterwards gives exactly what rendering with the value gives (autoescape is off)."""
+    wanted = set(names)
+    ast = _parsed(template)
+    printed = sum(
+        1
+        for output in ast.find_all(jinja2.nodes.Output)
+        for node in output.nodes
+        if isinstance(node, jinja2.nodes.Name) and node.name in wanted
+    )
+    read = sum(1 for node in ast.find_all(jinja2.nodes.Name) if node.name in wanted)
+    return printed == read
 
 
 def missing(templates: Iterable[Template], known: Iterable[str]) -> tuple[Placeholder, ...]:
@@ -100,12 +131,8 @@ def check_defined(templates: Iterable[Template], known: Iterable[str]) -> None:
 
 def render(template: Template, context: Mapping[str, object]) -> str:
     """Render one template. Call ``check_defined`` first to report every missing name at once."""
-    env = environment()
     try:
-        # Compiled under the file's name so Jinja's rewritten tracebacks point at the template's own lines.
-        code = env.compile(_parse(env, template), name=template.path.name, filename=str(template.path))
-        compiled = env.template_class.from_code(env, code, env.make_globals(None))
-        return compiled.render(context)
+        return _compiled(template).render(context)
     except jinja2.TemplateSyntaxError as exc:
         raise InputError(f"{template.path}:{exc.lineno}: template syntax error: {exc.message}") from None
     except Exception as exc:

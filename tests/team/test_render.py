@@ -482,12 +482,13 @@ def test_a_large_organisation_is_summarised_not_listed(seed: Workspace) -> None:
     assert seed.profiles()["acct39_read"]["role_arn"] == "arn:aws:iam::200000000039:role/r"
 
 
-def test_an_error_quoting_a_rendered_line_masks_the_secret(seed: Workspace) -> None:
+def test_a_rendered_line_botocore_refuses_is_named_by_its_number_never_quoted(seed: Workspace) -> None:
+    # The line is a secret on its own: the error points at it and never shows it.
     credentials = seed.repo / "aws-cli.credentials.tpl"
     credentials.write_text("[myawsaccount]\naws_access_key_id = ${AWS_ACCESS_KEY_ID}\n${AWS_SECRET_ACCESS_KEY}\n")
     run = seed.render(secret=SECRET)
     refused(seed, run, f"{credentials}: the rendered credentials file is not one botocore can read")
-    assert "****" in run.stderr
+    assert "line 3: not a [section] header, a key = value line" in run.stderr
     assert SECRET not in run.output
 
 

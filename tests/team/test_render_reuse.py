@@ -53,3 +53,26 @@ def test_new_flags_win_over_what_the_files_hold(tmp_path: Path) -> None:
     rotated = ws.render(secret=canaries.CANARY_SECRET_2)
     assert rotated.returncode == 0, rotated.stderr
     assert f"aws_secret_access_key = {canaries.CANARY_SECRET_2}" in ws.credentials.read_text()
+
+
+def test_a_template_that_transforms_a_taken_back_name_gets_the_value_not_the_marker(tmp_path: Path) -> None:
+    # A name only printed as it is comes from the marked rendering with the value put in; one a filter reads (here
+    # `upper`) needs the template rendered again with the value. Both must read as if the value had been given.
+    ws = workspace_from(tmp_path, ROOT, const="CONST.inc.example")
+    template = ws.repo / "aws-cli.config.tpl"
+    template.write_text(
+        template.read_text().replace("role_session_name = ${AWS_USER}", "role_session_name = ${AWS_USER | upper}")
+    )
+    ws.credentials.parent.mkdir(mode=0o700)
+    ws.credentials.write_text(
+        f"[example-dev-long-term]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}\n"
+        f"aws_mfa_device = {SERIAL}\n"
+    )
+    run = ws.render()
+    assert run.returncode == 0, run.stderr
+    assert "@@" not in ws.config.read_text() + ws.credentials.read_text()
+    profiles = ws.profiles()
+    assert profiles["example-dev_admin"]["role_session_name"] == "ALICE"
+    assert profiles["example-dev_admin"]["source_profile"] == "example-dev"
+    assert profiles["example-dev-long-term"]["mfa_serial"] == SERIAL
+    assert ws.render().stdout.count("no changes") == 2  # and the second render agrees with the first
