@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -131,8 +131,6 @@ def load_const(path: Path, *, overrides: Mapping[str, str] | None = None) -> Var
 
 def parse_const(text: str, *, source: Path | None = None, overrides: Mapping[str, str] | None = None) -> Variables:
     """``load_const`` on text (``source`` names it in errors)."""
-    from dotenv.parser import parse_stream
-
     name = str(source) if source else "CONST.inc"
     overrides = dict(overrides or {})
     for key, value in overrides.items():
@@ -146,17 +144,13 @@ def parse_const(text: str, *, source: Path | None = None, overrides: Mapping[str
 
     values: dict[str, str] = {}
     lines: dict[str, int] = {}
-    for binding in parse_stream(io.StringIO(text)):
-        original = binding.original.string
-        # The binding's recorded line is where the parser started, before any blank lines it skipped.
-        leading = original[: len(original) - len(original.lstrip())]
-        line = binding.original.line + leading.count("\n") + leading.count("\r") - leading.count("\r\n")
-        where = f"{name}:{line}"
+    for binding in bindings(text):
+        where = f"{name}:{binding.line}"
         if binding.error:
-            raise InputError(f"{where}: syntax error: {original.strip()!r} is not KEY=VALUE")
+            raise InputError(f"{where}: syntax error: {binding.original.strip()!r} is not KEY=VALUE")
         if binding.key is None:
             continue
-        key = binding.key
+        key, line = binding.key, binding.line
         if binding.value is None:
             raise InputError(f"{where}: syntax error: {key!r} has no '=' (expected KEY=VALUE)")
         if not _KEY.fullmatch(key):
@@ -173,7 +167,7 @@ def parse_const(text: str, *, source: Path | None = None, overrides: Mapping[str
         if key in overrides:
             values[key] = overrides[key]  # its errors name --set, not this line
         else:
-            value = _interpolate(binding.value, _is_single_quoted(original), values, where)
+            value = _interpolate(binding.value, _is_single_quoted(binding.original), values, where)
             check_single_line(value, f"{where}: {key}")
             values[key] = value
             lines[key] = line
@@ -181,6 +175,53 @@ def parse_const(text: str, *, source: Path | None = None, overrides: Mapping[str
         if key not in values:
             values[key] = value
     return _discover(values, lines, source)
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One line (or quoted multi-line value) of CONST.inc as python-dotenv reads it."""
+
+    key: str | None  # None: a comment or blank line
+    value: str | None  # None: no '='
+    line: int
+    original: str
+    error: bool = False
+
+
+# A line python-dotenv reads as KEY=VALUE with the value exactly as written: nothing quoted, escaped, exported,
+# indented or commented, no spaces. Nearly every CONST.inc line is one. python-dotenv's reader goes character by
+# character (about 10 us a line: a third of a render of 25,000 profiles), so a file of only such lines, blank lines
+# and comments is split here; a file with any other line is read by python-dotenv whole. tests/team/test_const.py
+# holds the two readings to the same result on generated files.
+_PLAIN = re.compile(r"(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>[A-Za-z0-9_.,:/@+=${}-]*)")
+
+
+def bindings(text: str, *, plain: bool = True) -> Iterator[Binding]:
+    """CONST.inc's bindings in order (``plain=False``: always through python-dotenv)."""
+    lines = text.split("\n")
+    if plain and "\r" not in text and not text.startswith("\ufeff") and all(map(_plain, lines)):
+        for number, line in enumerate(lines, start=1):
+            match = _PLAIN.fullmatch(line)
+            yield Binding(match["key"], match["value"], number, line) if match else Binding(None, None, number, line)
+        return
+    yield from _dotenv_bindings(text)
+
+
+def _plain(line: str) -> bool:
+    return not line or line.startswith("#") or _PLAIN.fullmatch(line) is not None
+
+
+def _dotenv_bindings(text: str) -> list[Binding]:
+    from dotenv.parser import parse_stream
+
+    found: list[Binding] = []
+    for binding in parse_stream(io.StringIO(text)):
+        original = binding.original.string
+        # The binding's recorded line is where the parser started, before any blank lines it skipped.
+        leading = original[: len(original) - len(original.lstrip())]
+        line = binding.original.line + leading.count("\n") + leading.count("\r") - leading.count("\r\n")
+        found.append(Binding(binding.key, binding.value, line, original, binding.error))
+    return found
 
 
 def _is_single_quoted(original: str) -> bool:

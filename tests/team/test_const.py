@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bootstrap.errors import InputError
 from bootstrap.team.const import Account, Role, load_const, parse_const
+from tests.support.depth import examples
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "seed001"
 ROOT = Path(__file__).resolve().parents[2]
@@ -212,3 +216,45 @@ def test_windows_line_endings_and_a_byte_order_mark_are_read() -> None:
     variables = parse_const("\ufeffGLOBAL_AWS_REGION=eu-west-1\r\n\r\nA=1\r\nB=${A}\r\n", source=Path("CONST.inc"))
     assert variables.values == {"GLOBAL_AWS_REGION": "eu-west-1", "A": "1", "B": "1"}
     assert variables.lines["A"] == 3
+
+
+# Lines a CONST.inc may hold: the plain ones the tool splits itself, and every neighbour python-dotenv reads
+# differently (quotes, spaces, comments after a value, export, escapes, a key alone, multi-line quoted values).
+_CONST_LINES = st.one_of(
+    st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,6}=[A-Za-z0-9_.,:/@+=${}-]{0,12}", fullmatch=True),
+    st.sampled_from(
+        [
+            "", "# a comment", "#", "  # indented comment", "   ", "A=1 # trailing", "B='x y'", 'C="a\\nb"', "D=a b",
+            "export E=1", "F", "=G", "H= spaced", ' I="open', 'J=end"', "K=${A}", "L='${A}'", "M=a\\tb", "N=#x",
+            "9O=1", "P.Q=1", "R=x'y", "S=\t1", "T=\u00e9",
+        ]
+    ),
+)  # fmt: skip
+
+
+@settings(max_examples=examples(300))
+@given(lines=st.lists(_CONST_LINES, max_size=12), final_newline=st.booleans())
+def test_plain_lines_split_by_the_tool_read_exactly_as_python_dotenv_reads_them(
+    lines: list[str], final_newline: bool
+) -> None:
+    from bootstrap.team.const import bindings
+
+    text = "\n".join(lines) + ("\n" if final_newline else "")
+    quick = [(b.key, b.value, b.line, b.error) for b in bindings(text)]
+    dotenv = [(b.key, b.value, b.line, b.error) for b in bindings(text, plain=False)]
+    # Blank lines and comments are no bindings for the reader (python-dotenv folds them into the next one).
+    assert [b for b in quick if b[0] is not None or b[3]] == [b for b in dotenv if b[0] is not None or b[3]]
+    assert _outcome(text, plain=True) == _outcome(text, plain=False)
+
+
+def _outcome(text: str, *, plain: bool) -> object:
+    """What parse_const makes of the text: its values, or its error; ``plain=False`` reads every line with dotenv."""
+    from unittest import mock
+
+    from bootstrap.team import const
+
+    with mock.patch.object(const, "_plain", return_value=False) if not plain else contextlib.nullcontext():
+        try:
+            return parse_const(text).values
+        except InputError as exc:
+            return str(exc)
