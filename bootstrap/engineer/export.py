@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import Any
 
 from bootstrap import limits
-from bootstrap.aws import sts
 from bootstrap.awsfiles import layout
 from bootstrap.awsfiles.layout import Profiles
 from bootstrap.awsfiles.locations import AwsPaths
@@ -83,6 +82,7 @@ def temporary_credentials(
     pipeline's). A session profile: its session (renewed likewise). A long-term profile:
     a new session from it (with MFA when it names a device).
     """
+    # botocore is imported only where a call is made: a session profile whose session still lasts needs none.
     settings = profiles[profile]
     sources = SourceSessions(
         paths,
@@ -99,6 +99,8 @@ def temporary_credentials(
         wanted = duration or int(settings.get("duration_seconds") or limits.ROLE_DEFAULT)
         _check_role_duration(profiles, settings, wanted, given=duration is not None)
         base = sources.role_base(profile, settings)
+        from bootstrap.aws import sts
+
         return sts.assume_role(
             base.credentials,
             str(settings["role_arn"]),
@@ -118,6 +120,8 @@ def temporary_credentials(
                 log=CodeLog(),
                 duration=duration or limits.SESSION_DEFAULT,
             )
+        from bootstrap.aws import sts
+
         return sts.get_plain_session(lt.credentials, duration=duration or limits.SESSION_DEFAULT, region=region)
     resolved = sources.source(profile)
     if resolved.credentials.is_temporary:
@@ -126,6 +130,8 @@ def temporary_credentials(
                 f"the session in [{profile}] has expired and there is no [{profile}-long-term] to renew it"
             )
         return resolved.credentials
+    from bootstrap.aws import sts
+
     return sts.get_plain_session(resolved.credentials, duration=duration or limits.SESSION_DEFAULT, region=region)
 
 

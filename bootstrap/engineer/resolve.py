@@ -22,7 +22,6 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from bootstrap import limits
-from bootstrap.aws import sts
 from bootstrap.awsfiles import layout
 from bootstrap.awsfiles.layout import Profiles
 from bootstrap.awsfiles.locations import AwsPaths
@@ -125,6 +124,8 @@ class SourceSessions:
                 try:
                     settings = self.profiles.get(name, {})
                     if settings.get("role_arn"):
+                        from bootstrap.aws import sts  # botocore only when a role is assumed
+
                         base = self.role_base(name, settings)
                         role = sts.assume_role(
                             base.credentials,
