@@ -24,7 +24,9 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest -n 2
 
+# The peers (the bench extra) are installed for the benchmarks only, so `make test` does not pay for them.
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench
 
 clean:

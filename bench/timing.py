@@ -55,3 +55,45 @@ def check_no_boto3(code: str, env: Mapping[str, str] | None = None) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]", f"boto3 was imported by: {code!r}"
+
+
+def alternating(sides: Mapping[str, Callable[[], None]], reps: int) -> dict[str, float]:
+    """Medians of each of ``sides``, run in turn ``reps`` times after one warm-up each (``side_by_side`` for more
+    than two)."""
+    samples: dict[str, list[float]] = {name: [] for name in sides}
+    for fn in sides.values():
+        fn()
+    for _ in range(reps):
+        for name, fn in sides.items():
+            start = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - start)
+    return {name: median(values) for name, values in samples.items()}
+
+
+def failure(args: list[str], env: Mapping[str, str] | None = None, stdin: str = "") -> str | None:
+    """Why ``args`` fails as a process (the last line it wrote), or None when it succeeds."""
+    proc = subprocess.run(
+        args, input=stdin, capture_output=True, text=True, check=False, env=None if env is None else dict(env)
+    )
+    if proc.returncode == 0:
+        return None
+    lines = (proc.stderr or proc.stdout).strip().splitlines()
+    return f"exit {proc.returncode}: {lines[-1] if lines else 'no output'}"
+
+
+def measured(args: list[str], env: Mapping[str, str] | None = None) -> tuple[float, int]:
+    """Run ``args`` (it must succeed; its output thrown away): its wall-clock seconds and its peak resident set
+    in KiB, from the rusage of that one child (``os.wait4``), so earlier children and this process do not count."""
+    import os
+
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=None if env is None else dict(env)
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, args)
+    return seconds, usage.ru_maxrss
