@@ -216,9 +216,9 @@ def bench_floor() -> str:
                 chosen = setup.roles[:size]
                 listing = tmp / f"roles-{size}.txt"
                 listing.write_text("\n".join(arn for _, arn in chosen) + "\n")
-                ours_args = [str(bin_dir / "aws-iam-bootstrap"), "verify", "-o", "json"]
+                ours_args = ["-m", "bootstrap", "verify", "-o", "json"]
                 ours_args += [f"--profile={profile}" for profile, _ in chosen]
-                floor_args = [sys.executable, str(floor), NAME, str(listing)]
+                floor_args = [str(floor), NAME, str(listing)]
                 samples: dict[str, list[tuple[float, int]]] = {"ours": [], "floor": []}
                 measured(ours_args, setup.env)  # warm-up, both sides
                 measured(floor_args, setup.env)
@@ -240,7 +240,8 @@ def bench_floor() -> str:
             "## verify next to its floor: a bare 16-thread boto3 script making the same calls",
             "",
             f"Role profiles in as many sandbox accounts, the MFA session in the file (as `refresh` leaves it); medians "
-            f"of {FLOOR_REPS} alternating runs per size; peak RSS is the largest of the child's own (`os.wait4`). "
+            f"of {FLOOR_REPS} alternating runs per size; peak RSS is the largest of each process's own "
+            "(VmHWM, read as it exits; both sides run under the same small wrapper). "
             "Per role both sides make AssumeRole, then GetCallerIdentity with the role's credentials (verify keeps "
             "that second call: AssumeRole's answer says STS issued credentials, GetCallerIdentity proves they work "
             "and in which account).",

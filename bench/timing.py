@@ -82,18 +82,40 @@ def failure(args: list[str], env: Mapping[str, str] | None = None, stdin: str = 
     return f"exit {proc.returncode}: {lines[-1] if lines else 'no output'}"
 
 
-def measured(args: list[str], env: Mapping[str, str] | None = None) -> tuple[float, int]:
-    """Run ``args`` (it must succeed; its output thrown away): its wall-clock seconds and its peak resident set
-    in KiB, from the rusage of that one child (``os.wait4``), so earlier children and this process do not count."""
-    import os
+# Runs a Python program (``-m MODULE`` or a script, with its arguments) and, when it exits, writes its peak
+# resident set (VmHWM, KiB) to the file named first. A child's rusage (os.wait4) would not do: Linux counts the
+# memory of the process it was forked from before exec, so every child of a benchmark holding the sandbox
+# (~370 MiB) would report at least that.
+_PEAK = """
+import atexit, runpy, sys
+out = sys.argv[1]
+def peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            open(out, "w").write(line.split()[1])
+atexit.register(peak)
+if sys.argv[2] == "-m":
+    sys.argv = [sys.argv[3], *sys.argv[4:]]
+    runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
+else:
+    sys.argv = sys.argv[2:]
+    runpy.run_path(sys.argv[0], run_name="__main__")
+"""
 
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=None if env is None else dict(env)
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
-    if proc.returncode != 0:
-        raise subprocess.CalledProcessError(proc.returncode, args)
-    return seconds, usage.ru_maxrss
+
+def measured(python_args: list[str], env: Mapping[str, str] | None = None) -> tuple[float, int]:
+    """Run ``python python_args...`` (``-m MODULE ...`` or ``SCRIPT ...``; it must succeed, its output thrown away):
+    its wall-clock seconds and its own peak resident set in KiB (see ``_PEAK``)."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(prefix="bench-peak-") as out:
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", _PEAK, out.name, *python_args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=True,
+            env=None if env is None else dict(env),
+        )
+        seconds = time.perf_counter() - start
+        return seconds, int(Path(out.name).read_text() or 0)
