@@ -11,59 +11,20 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from bootstrap import redact
 from bootstrap.awsfiles import ledger, safewrite
 from bootstrap.awsfiles.botocore_view import botocore_parse, profiles_view, validate
+from bootstrap.awsfiles.change import FileChange as FileChange  # where the callers of the transaction find it
 from bootstrap.awsfiles.locations import AwsPaths, lock_path, target_of
 from bootstrap.awsfiles.merge import MergeResult, merge_detailed, set_in_text, without_keys
-from bootstrap.awsfiles.scanner import Kind, lines_of
+from bootstrap.awsfiles.scanner import Kind
 from bootstrap.errors import InputError
 
 _BAD_NAME_CHARS = frozenset("[]\"'#;=\\") | frozenset(chr(c) for c in range(33))
 
 _BAD_VALUE_CHARS = ("\n", "\r", "\0")
-
-
-@dataclass(frozen=True)
-class FileChange:
-    """What a write did (or, with dry-run, would do) to one AWS file. Names are botocore's profile names."""
-
-    path: Path
-    kind: Kind
-    before: str | None
-    after: str
-    added: tuple[str, ...] = ()
-    updated: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-
-    @property
-    def changed(self) -> bool:
-        # a missing file that would be written empty is left missing
-        return (self.before or "") != self.after
-
-    def diff(self) -> str:
-        """A unified diff of the change, every line masked (secret keys by name, known secrets by value)."""
-        import difflib
-
-        # Cut where botocore cuts: a U+2028 inside a value must not look like a line (a section) of its own.
-        before = lines_of(self.before or "")
-        after = lines_of(self.after)
-        lines = difflib.unified_diff(
-            before,
-            after,
-            fromfile=f"{self.path} (before)" if self.before is not None else "/dev/null",
-            tofile=str(self.path),
-        )
-        out: list[str] = []
-        for line in lines:
-            masked = redact.mask(line.rstrip("\r\n"))
-            out.append(masked + "\n")
-            if not line.endswith("\n"):
-                out.append("\\ No newline at end of file\n")
-        return "".join(out)
 
 
 @contextlib.contextmanager

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-import secrets
 import shlex
 import shutil
 import sys
@@ -21,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from bootstrap import arns
-from bootstrap.awsfiles.scanner import display_name
 from bootstrap.credentials import Credentials
 from bootstrap.errors import InputError, NeedsAnswer
 from bootstrap.team.const import (
@@ -38,9 +36,10 @@ from bootstrap.team.templates import Template, check_defined, only_printed, plac
 from bootstrap.team.templates import render as render_template
 
 if TYPE_CHECKING:
+    from bootstrap.awsfiles.change import FileChange
     from bootstrap.awsfiles.locations import AwsPaths
-    from bootstrap.awsfiles.store import FileChange
     from bootstrap.prompts import Prompter
+    from bootstrap.team import render_record
     from bootstrap.team.inputs import RenderInputs
 
 
@@ -78,7 +77,6 @@ class Supplied:
 class RenderResult:
     config: FileChange
     credentials: FileChange
-    variables: Variables
     # Supplied names taken from the user's existing files (so a re-render never asks for the secret again).
     recovered: tuple[str, ...] = ()
     # What the engineer should know and the tool will not decide for them (a credential_process that cannot run).
@@ -104,6 +102,15 @@ def render(
     put it, or the long-term profile); failing that ``prompter`` asks for it, or, without one, ``NeedsAnswer``
     lists every missing name with its flag.
     """
+    from bootstrap.team import render_record
+
+    # Nothing changed since the last render (inputs, files, ledgers): its answer, without rendering.
+    snapshot = None
+    if supplied.credentials is None:
+        snapshot = _snapshot(inputs, supplied, paths, prune)
+        if snapshot is not None and (kept := render_record.matching(paths, snapshot)) is not None:
+            return _unchanged(paths, snapshot, kept)
+
     from bootstrap.awsfiles import store
     from bootstrap.awsfiles.profiles import load_profiles
 
@@ -124,7 +131,7 @@ def render(
     recovered: tuple[str, ...] = ()
     base: dict[str, object] = {**variables.values, **given, **objects, "AWS_IAM_BOOTSTRAP": tool_command()}
     # Each missing name rendered as a marker first: where a marker lands, the user's files hold the value.
-    markers = {name: _SENTINEL.format(secrets.token_hex(8), name) for name in absent}
+    markers = {name: _SENTINEL.format(os.urandom(8).hex(), name) for name in absent}
     marked = _render_marked(templates, {**base, **markers}) if absent else (None, None)
     if absent:
         found = _recover(absent, given, markers, templates, marked, existing())
@@ -166,7 +173,36 @@ def render(
                 f"[{name}] in {paths.credentials}: the MFA session there is removed: the SDKs take static keys before "
                 "a credential_process, so it kept the profile's credential_process line from ever running"
             )
-    return RenderResult(config_change, credentials_change, variables, recovered, tuple(warnings))
+    if not dry_run and snapshot is not None:
+        processes = {name: config[name]["credential_process"] for name in with_process}
+        render_record.save(
+            paths, _snapshot(inputs, supplied, paths, prune), render_record.Recorded(recovered, processes)
+        )
+    return RenderResult(config_change, credentials_change, recovered, tuple(warnings))
+
+
+def _snapshot(inputs: RenderInputs, supplied: Supplied, paths: AwsPaths, prune: bool) -> render_record.Snapshot | None:
+    from bootstrap.team import render_record
+
+    names = {
+        "AWS_USER": supplied.user,
+        "AWS_ACCOUNT_NAME": supplied.account_name,
+        "AWS_MFA_SERIAL": supplied.mfa_serial,
+    }
+    return render_record.take(
+        inputs, paths, names=names, overrides=supplied.extra, tool_command=tool_command(), prune=prune
+    )
+
+
+def _unchanged(paths: AwsPaths, snapshot: render_record.Snapshot, kept: render_record.Recorded) -> RenderResult:
+    from bootstrap.awsfiles.change import FileChange
+
+    return RenderResult(
+        FileChange(paths.config, "config", snapshot.config_text, snapshot.config_text or ""),
+        FileChange(paths.credentials, "credentials", snapshot.credentials_text, snapshot.credentials_text or ""),
+        kept.recovered,
+        tuple(w for name, line in kept.processes.items() if (w := _process_warning(name, line))),
+    )
 
 
 def tool_command() -> str:
@@ -306,7 +342,7 @@ def _recover(
     The fixed layout's long-term profile (``[NAME-long-term]``: key, secret, ``mfa_serial`` or aws-mfa's
     ``aws_mfa_device``) is the fallback, and the user name follows from the MFA serial (see ``render``).
     """
-    from bootstrap.awsfiles.scanner import sections_of
+    from bootstrap.awsfiles.scanner import display_name, sections_of
 
     def valid(name: str, value: str) -> bool:
         try:

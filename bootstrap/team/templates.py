@@ -13,13 +13,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-
-import jinja2
-import jinja2.meta
-import jinja2.nodes
-import jinja2.sandbox
+from typing import TYPE_CHECKING
 
 from bootstrap.errors import InputError
+
+if TYPE_CHECKING:
+    import jinja2
+    import jinja2.nodes
+
+# Jinja2 is imported when a template is first parsed, not with this module: a render with nothing to change
+# (see render_record) never parses one.
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class Placeholder:
 
 
 def environment() -> jinja2.Environment:
+    import jinja2.sandbox
+
     # Autoescape off: the output is an INI file, not HTML. keep_trailing_newline: the file ends as the template does.
     # trim/lstrip blocks: a `{% for %}` line of its own leaves no blank line behind in the rendered file.
     # Sandboxed: a template from a shared repository must not reach Python internals (`${''.__class__...}`).
@@ -82,6 +87,8 @@ def _compiled(template: Template) -> jinja2.Template:
 
 
 def _parse(env: jinja2.Environment, template: Template) -> jinja2.nodes.Template:
+    import jinja2
+
     try:
         return env.parse(template.text, name=template.path.name, filename=str(template.path))
     except jinja2.TemplateSyntaxError as exc:
@@ -90,6 +97,9 @@ def _parse(env: jinja2.Environment, template: Template) -> jinja2.nodes.Template
 
 def placeholders(template: Template) -> tuple[Placeholder, ...]:
     """Every free name the template reads (not loop variables or ``{% set %}`` names), with its lines."""
+    import jinja2.meta
+    import jinja2.nodes
+
     ast = _parsed(template)
     free = jinja2.meta.find_undeclared_variables(ast)
     found = []
@@ -103,6 +113,8 @@ def only_printed(template: Template, names: Iterable[str]) -> bool:
     """Whether the template only ever prints these names as they are (``${NAME}``): no filter, test, comparison or
     assignment reads them. Then rendering with a placeholder text for a name and replacing that text with the
     value afterwards gives exactly what rendering with the value gives (autoescape is off)."""
+    import jinja2.nodes
+
     wanted = set(names)
     ast = _parsed(template)
     printed = sum(
@@ -131,6 +143,8 @@ def check_defined(templates: Iterable[Template], known: Iterable[str]) -> None:
 
 def render(template: Template, context: Mapping[str, object]) -> str:
     """Render one template. Call ``check_defined`` first to report every missing name at once."""
+    import jinja2
+
     try:
         return _compiled(template).render(context)
     except jinja2.TemplateSyntaxError as exc:
@@ -145,6 +159,8 @@ def render(template: Template, context: Mapping[str, object]) -> str:
 
 
 def _explain(exc: Exception) -> str:
+    import jinja2
+
     if isinstance(exc, jinja2.TemplateError):
         return str(exc.message or exc)
     if isinstance(exc, TypeError) and "no loader" in str(exc):
