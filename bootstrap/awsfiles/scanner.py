@@ -135,8 +135,6 @@ class Scanned:
 
 _SECTCRE = configparser.RawConfigParser.SECTCRE
 
-_OPTCRE = configparser.RawConfigParser.OPTCRE
-
 COMMENT_PREFIXES = ("#", ";")
 
 # configparser's default section: its keys are every section's defaults, it may appear more than once, and it is
@@ -170,17 +168,22 @@ _RECENT: dict[tuple[str, Kind], Scanned] = {}
 _RECENT_MAX = 6
 
 
-def scan(text: str, kind: Kind, name: str) -> Scanned:
+def scan(text: str, kind: Kind, name: str, *, remembered: bool = True) -> Scanned:
     """Split an AWS file into sections and options without losing a byte (``_scan``; remembered by content, so the
     result is shared and never changed by its users). ``name`` labels an error."""
-    key = (text, kind)
-    doc = _RECENT.get(key)
+    doc = _RECENT.get((text, kind)) if remembered else None
     if doc is None:
         doc = _scan(text, kind, name)
-        if len(_RECENT) >= _RECENT_MAX:
-            del _RECENT[next(iter(_RECENT))]
-        _RECENT[key] = doc
+        remember(text, kind, doc)
     return doc
+
+
+def remember(text: str, kind: Kind, doc: Scanned) -> None:
+    """Record ``doc`` as the scan of ``text``: for a caller that built it from the scans of the text's parts (the
+    merge), where that gives exactly what scanning the text would."""
+    if len(_RECENT) >= _RECENT_MAX:
+        del _RECENT[next(iter(_RECENT))]
+    _RECENT[(text, kind)] = doc
 
 
 def sections_of(text: str, kind: Kind, name: str) -> Iterator[Section]:
@@ -220,29 +223,32 @@ def _cut(lines: list[str], kind: Kind, name: str) -> Iterator[Section]:
     section: tuple[str, str] | None = None
     start = 0
     options: list[ScannedOption] = []
-    # The option being read: its key, first and last line, and its value's parts (None when there is none).
-    key = ""
+    # The option being read: its key, first and last line, its value's first line, and any more lines (a
+    # continuation, or a blank line inside the value); "open" says whether there is one.
+    key = head = ""
     first = last = 0
-    parts: list[str] | None = None
+    more: list[str] | None = None
+    open_ = False
     indent_level = 0
     error_line = 0
     header_match = _SECTCRE.match
-    option_match = _OPTCRE.match
     for index, line in enumerate(lines):
         value = line.strip()
         if not value or value[0] in "#;":
-            if not value and parts is not None:
-                parts.append("")  # a blank line inside a value, dropped at the end if nothing follows
+            if not value and open_:
+                # a blank line inside a value, dropped at the end if nothing follows
+                more = more if more is not None else []
+                more.append("")
             continue
-        indent = len(line) - len(line.lstrip())
-        if parts is not None:
+        indent = len(line) - len(line.lstrip()) if line[0].isspace() else 0
+        if open_:
             if indent > indent_level:
-                parts.append(value)
+                more = more if more is not None else []
+                more.append(value)
                 last = index
                 continue
-            joined = parts[0] if len(parts) == 1 else "\n".join(parts).rstrip()
-            options.append((key, first - start, last - start, joined))
-            parts = None
+            options.append((key, first - start, last - start, head if more is None else _joined(head, more)))
+            open_ = False
         indent_level = indent
         header = header_match(value) if value[0] == "[" else None
         if header:
@@ -262,8 +268,14 @@ def _cut(lines: list[str], kind: Kind, name: str) -> Iterator[Section]:
             continue
         if section is None:
             raise parse_error(configparser.MissingSectionHeaderError(name, index + 1, line), name)
-        match = option_match(value)
-        key = match.group("option").rstrip().lower() if match else ""
+        # configparser's OPTCRE, `(?P<option>.*?)\s*(?P<vi>=|:)\s*(?P<value>.*)$`, splits at the first = or :
+        # (its lazy option part stops there); finding that by hand costs a third of matching the pattern.
+        equals, colon = value.find("="), value.find(":")
+        at = equals if colon < 0 or 0 <= equals < colon else colon
+        if at < 0:
+            error_line = error_line or index + 1
+            continue
+        key, head = value[:at].rstrip().lower(), value[at + 1 :]
         if not key:
             error_line = error_line or index + 1
             continue
@@ -271,16 +283,22 @@ def _cut(lines: list[str], kind: Kind, name: str) -> Iterator[Section]:
             raise parse_error(configparser.DuplicateOptionError(section[1], key, name, index + 1), name)
         seen_keys.add(key)
         first = last = index
-        parts = [match.group("value").strip()] if match else []
-    if parts is not None:
-        joined = parts[0] if len(parts) == 1 else "\n".join(parts).rstrip()
-        options.append((key, first - start, last - start, joined))
+        head = head.strip()
+        more = None
+        open_ = True
+    if open_:
+        options.append((key, first - start, last - start, head if more is None else _joined(head, more)))
     if error_line:
         error = configparser.ParsingError(name)
         error.append(error_line, "")
         raise parse_error(error, name)
     if section is not None:
         yield Section(section[0], section[1], "".join(lines[start:]), tuple(options))
+
+
+def _joined(head: str, more: list[str]) -> str:
+    """A value of more than one line, as configparser joins it."""
+    return "\n".join([head, *more]).rstrip()
 
 
 def parse_error(exc: configparser.Error, name: str) -> InputError:

@@ -17,6 +17,7 @@ from bootstrap.awsfiles import botocore_view, scanner
 from bootstrap.awsfiles import merge as merging
 from bootstrap.awsfiles.merge import merge_detailed
 from bootstrap.awsfiles.scanner import Kind, section_key
+from bootstrap.errors import InputError
 from tests.support.depth import examples
 
 NAMES = ("a", "b", "dev", "dev_read", "prod-admin", "x.y")
@@ -222,6 +223,8 @@ def test_merging_never_changes_an_unmanaged_line(data: st.DataObject, kind: Kind
     # 4. a second merge changes no byte
     again = merge_detailed(result.text, rendered, kind, prune=prune, managed=result.created, owned=result.owned)
     assert again.text == result.text
+    # 5. the merged text's scan the merge put together from the parts it changed is the scan of the whole text
+    assert scanner.scan(result.text, kind, "f") == scanner.scan(result.text, kind, "f", remembered=False)
 
 
 LINES = st.sampled_from(
@@ -229,7 +232,7 @@ LINES = st.sampled_from(
         "[a]\n", "[b]\n", "[profile  a]\n", "  [c]\n", "[d] trailing\n", "key = v\n", "Key=v2\n", "k2: x y\n",
         "  nested = 1\n", "\tnested2 = 2\n", "    more\n", "# comment\n", "  # indented comment\n", "; semi\n",
         "\n", "   \n", "garbage\n", "= no key\n", "s3 =\n", "region = eu-west-1 ; not a comment\n", "x =\r\n",
-        "[DEFAULT]\n", "output = json\n",
+        "[DEFAULT]\n", "output = json\n", "url = http://h:1\n", "a:b = c\n", " : x\n", "k \t: v=w\n",
     ]
 )  # fmt: skip
 
@@ -237,7 +240,6 @@ LINES = st.sampled_from(
 @settings(max_examples=examples(500))
 @given(lines=st.lists(LINES, max_size=25), final_newline=st.booleans())
 def test_the_scanner_reads_files_exactly_as_configparser_does(lines: list[str], final_newline: bool) -> None:
-    from bootstrap.errors import InputError
 
     text = "".join(lines)
     if not final_newline:
@@ -326,7 +328,6 @@ def test_the_scanner_cuts_lines_where_botocore_reading_the_file_does(
     lines: list[tuple[str, str]], final: bool, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """botocore opens the file in text mode (universal newlines): a lone \\r ends a line, U+2028 does not."""
-    from bootstrap.errors import InputError
 
     text = "".join(content + end for content, end in lines)
     if not final:
@@ -360,8 +361,6 @@ def _outcome(read: Callable[[], dict[str, dict[str, object]]]) -> dict[str, dict
     """What a reader makes of a file: its sections, or "refused" (botocore refuses a nested line without '=')."""
     from botocore.exceptions import ConfigParseError
 
-    from bootstrap.errors import InputError
-
     try:
         return read()
     except (InputError, ConfigParseError):
@@ -391,3 +390,12 @@ def test_a_file_with_other_line_ends_stays_one_botocore_reads_as_before(
     for sec in user_sections:
         if sec.key not in wanted and sec.key in before:  # profiles, sso-sessions, services: what botocore names
             assert seen[sec.key] == before[sec.key]
+
+
+def test_a_header_a_new_key_would_swallow_is_caught_by_the_merged_scan() -> None:
+    # An indented header right after a section that gains a key becomes a continuation of that key: the merge
+    # cannot reuse the old scan of what follows, and the whole text is scanned (and here refused, as botocore would).
+    existing = "[profile a]\n  region = x\n  [profile b]\nregion = y\n"
+    result = merge_detailed(existing, "[profile a]\noutput = json\n", "config")
+    with pytest.raises(InputError, match="key 'region' appears twice"):
+        scanner.scan(result.text, "config", "f")
