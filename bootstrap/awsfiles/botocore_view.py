@@ -5,10 +5,10 @@ that what the tool checks is what the SDKs will see, and no copy of a secret tou
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from bootstrap.awsfiles.scanner import DEFAULT_SECTION, Scanned, scan, section_key
+from bootstrap.awsfiles.scanner import DEFAULT_SECTION, Scanned, scan
 from bootstrap.errors import InputError
 
 
@@ -30,28 +30,25 @@ def botocore_parse(text: str, name: str) -> dict[str, dict[str, Any]]:
     return parsed_of(scan(text, "config", name), name)
 
 
-def raw_items(doc: Scanned) -> dict[str, dict[str, str]]:
-    """Each section's keys and raw values as configparser's ``items(section, raw=True)`` gives them: ``[DEFAULT]``
-    is no section of its own, and its keys are every section's. The scanner is configparser's own state machine
-    (the property tests hold it to configparser), so a text is cut once for both the merge and this view."""
+def raw_items(doc: Scanned) -> Iterator[tuple[int, dict[str, str]]]:
+    """Each section's position and its keys and raw values, as configparser's ``items(section, raw=True)`` gives
+    them: ``[DEFAULT]`` is no section of its own, and its keys are every section's. The scanner is configparser's
+    own state machine (the property tests hold it to configparser), so a text is cut once for the merge and this."""
     defaults: dict[str, str] = {}
     for name, options in zip(doc.names, doc.options, strict=True):
         if name == DEFAULT_SECTION:
             defaults.update((option[0], option[3]) for option in options)
-    items: dict[str, dict[str, str]] = {}
-    for name, options in zip(doc.names, doc.options, strict=True):
+    for position, (name, options) in enumerate(zip(doc.names, doc.options, strict=True)):
         if name != DEFAULT_SECTION:
             values = dict(defaults)
             for key, _, _, value in options:
                 values[key] = value
-            items[name] = values
-    return items
+            yield position, values
 
 
-def parsed_of(doc: Scanned, name: str) -> dict[str, dict[str, Any]]:
-    """What ``raw_config_parse`` returns for the scanned file: ``raw_items`` with a nested block as a dict."""
-    parsed: dict[str, dict[str, Any]] = {}
-    for section, raw in raw_items(doc).items():
+def _parsed(doc: Scanned, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``raw_items`` with a nested block as a dict, as ``raw_config_parse`` reads it."""
+    for position, raw in raw_items(doc):
         values: dict[str, Any] = raw
         for key, value in raw.items():  # replacing values while iterating: the keys do not change
             if value.startswith("\n"):
@@ -59,22 +56,22 @@ def parsed_of(doc: Scanned, name: str) -> dict[str, dict[str, Any]]:
                     values[key] = parse_nested(value)
                 except ValueError:
                     raise InputError(
-                        f"{name}: section [{section}], key {key}: a nested line without '=' "
+                        f"{name}: section [{doc.names[position]}], key {key}: a nested line without '=' "
                         "(botocore cannot read it); nothing was changed"
                     ) from None
-        parsed[section] = values
-    return parsed
+        yield position, values
 
 
-def profile_map(parsed: Mapping[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """``botocore.configloader.build_profile_map(parsed)["profiles"]``, without its deep copy and with
-    ``section_key``'s fast path for plain names (a third of a 2,500-profile merge went there)."""
-    profiles: dict[str, dict[str, Any]] = {}
-    for section, values in parsed.items():
-        key = section_key(section, "config")
-        if key.startswith("profile "):
-            profiles[key[len("profile ") :]] = values
-    return profiles
+def parsed_of(doc: Scanned, name: str) -> dict[str, dict[str, Any]]:
+    """What ``raw_config_parse`` returns for the scanned file, by section name."""
+    return {doc.names[position]: values for position, values in _parsed(doc, name)}
+
+
+def profiles_of(sections: Iterator[tuple[int, dict[str, Any]]], doc: Scanned) -> dict[str, dict[str, Any]]:
+    """``build_profile_map(...)["profiles"]`` of a scanned config file (for a credentials file: every section),
+    named by the scan's own ``section_key`` (``[profile  a]`` is profile a; the last spelling wins, as there)."""
+    prefix = "profile "
+    return {doc.keys[at][len(prefix) :]: values for at, values in sections if doc.keys[at].startswith(prefix)}
 
 
 def profiles_view(
@@ -83,9 +80,11 @@ def profiles_view(
     """Profile name -> settings, merged from both texts the way botocore's session does."""
     profiles: dict[str, dict[str, Any]] = {}
     if config_text is not None:
-        profiles = profile_map(botocore_parse(config_text, names[0]))
+        config = scan(config_text, "config", names[0])
+        profiles = profiles_of(_parsed(config, names[0]), config)
     if credentials_text is not None:
-        for profile, values in botocore_parse(credentials_text, names[1]).items():
+        credentials = scan(credentials_text, "credentials", names[1])
+        for profile, values in profiles_of(_parsed(credentials, names[1]), credentials).items():
             profiles.setdefault(profile, {}).update(values)
     return profiles
 

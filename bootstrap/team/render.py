@@ -258,7 +258,7 @@ def _given(supplied: Supplied, variables: Variables) -> dict[str, str]:
 
 
 def _parse_rendered(text: str, template: Path, kind: Literal["config", "credentials"]) -> dict[str, dict[str, str]]:
-    from bootstrap.awsfiles.botocore_view import profile_map, raw_items
+    from bootstrap.awsfiles.botocore_view import profiles_of, raw_items
     from bootstrap.awsfiles.scanner import scan
 
     # Cut by configparser's rules, as botocore.configloader reads the files (and remembered: the merge reuses it).
@@ -266,17 +266,17 @@ def _parse_rendered(text: str, template: Path, kind: Literal["config", "credenti
         doc = scan(text, kind, f"{template.name} (rendered)")
     except InputError as exc:
         raise InputError(f"{template}: the rendered {kind} file is not one botocore can read: {exc}") from None
-    sections = raw_items(doc)
-    for section, values in sections.items():
+    for position, values in raw_items(doc):
         for option, value in values.items():
             if value.startswith("\n"):
                 for line in value.splitlines():
                     if line.strip() and "=" not in line:
                         raise InputError(
-                            f"{template}: [{section}] {option}: nested line {line.strip()!r} is not key = value"
+                            f"{template}: [{doc.names[position]}] {option}: nested line {line.strip()!r} is not "
+                            "key = value"
                         )
     # Profiles as botocore names them (`[profile  a]` is profile `a`); in the credentials file, the section name.
-    return profile_map(sections) if kind == "config" else sections
+    return profiles_of(raw_items(doc), doc)
 
 
 def _check_rendered(

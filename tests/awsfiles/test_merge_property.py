@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from botocore.configloader import build_profile_map
 from configupdater import ConfigUpdater
 from configupdater.section import Section
 from hypothesis import given, settings
@@ -143,8 +144,6 @@ def line_end(text: str) -> str:
 
 
 def view(text: str, kind: Kind) -> dict[str, dict[str, object]]:
-    from botocore.configloader import build_profile_map
-
     parsed = botocore_view.botocore_parse(text, kind)
     if kind == "credentials":
         return {f"profile {name}": values for name, values in parsed.items()}
@@ -349,6 +348,10 @@ def test_the_scanner_cuts_lines_where_botocore_reading_the_file_does(
     assert "".join(doc.top) == text  # lossless
     _same_items(doc, parser)
     assert _outcome(lambda: botocore_view.botocore_parse(text, "f")) == _outcome(lambda: _botocore_reads(path))
+    # and the profiles botocore builds from what it read, named by the scan's own keys
+    assert _outcome(lambda: botocore_view.profiles_view(text, None)) == _outcome(
+        lambda: build_profile_map(_botocore_reads(path))["profiles"]
+    )
 
 
 def _botocore_reads(path: Path) -> dict[str, dict[str, object]]:
