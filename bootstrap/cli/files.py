@@ -75,11 +75,18 @@ def render(
     \b
         aws-iam-bootstrap render --diff
     """
+    import atexit
+    import gc
+
     from bootstrap.awsfiles.locations import aws_paths
     from bootstrap.cli.prompts import TerminalPrompter, secret_from_stdin
     from bootstrap.credentials import Credentials
     from bootstrap.team import render as core
     from bootstrap.team.inputs import find_inputs
+
+    # The interpreter's last collection at exit would walk every object click, Jinja2 and the merge left behind,
+    # to free none of them (the files are written and closed by then): ~12 ms of a render. Frozen, it skips them.
+    atexit.register(gc.freeze)
 
     credentials = None
     prompter = None

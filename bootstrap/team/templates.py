@@ -95,8 +95,10 @@ def _parse(env: jinja2.Environment, template: Template) -> jinja2.nodes.Template
         raise InputError(f"{template.path}:{exc.lineno}: template syntax error: {exc.message}") from None
 
 
+@functools.lru_cache(maxsize=8)
 def placeholders(template: Template) -> tuple[Placeholder, ...]:
-    """Every free name the template reads (not loop variables or ``{% set %}`` names), with its lines."""
+    """Every free name the template reads (not loop variables or ``{% set %}`` names), with its lines (worked out
+    once per template: Jinja2 finds them by generating the template's code)."""
     import jinja2.meta
     import jinja2.nodes
 
