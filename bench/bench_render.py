@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import configparser
 import cProfile
+import os
 import pstats
 import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.timing import BIN, check_no_boto3, ms, side_by_side
+from bench.timing import BIN, check_no_boto3, measured, median, ms, side_by_side
 from bootstrap.awsfiles import botocore_view, store
 from bootstrap.awsfiles import merge as merging
 
@@ -70,7 +72,11 @@ def existing_config(accounts: int = ACCOUNTS) -> str:
     """A 2,500-profile config: an earlier render of 400 accounts (every fifth in another region, so those are
     updated in place) plus 500 profiles and comments of the user's own; 100 accounts' profiles are new."""
     kept = accounts * 4 // 5
-    parts = ["# my config\n[default]\nregion = us-east-1\noutput = json\n"]
+    parts = [
+        "# my config\n[default]\nregion = us-east-1\noutput = json\n",
+        f"[profile {ME}-long-term]\nregion = eu-west-1\nmfa_serial = arn:aws:iam::210987654321:mfa/alice\n",
+        f"[profile {ME}]\nregion = eu-west-1\n",
+    ]
     parts += [_role_profile(i, kind, "us-east-1" if i % 5 == 0 else "eu-west-1") for i in range(kept) for kind in KINDS]
     parts += [
         f"# personal {j}\n[profile personal-{j:03d}]\nregion = ap-southeast-2\noutput = table\n"
@@ -80,7 +86,10 @@ def existing_config(accounts: int = ACCOUNTS) -> str:
 
 
 def credentials_text() -> str:
-    return f"[{ME}-long-term]\naws_access_key_id = AKIABENCH00000000001\naws_secret_access_key = {SECRET}\n"
+    return (
+        f"[{ME}-long-term]\naws_access_key_id = AKIABENCH00000000001\naws_secret_access_key = {SECRET}\n"
+        "aws_mfa_device = arn:aws:iam::210987654321:mfa/alice\n"
+    )
 
 
 def bench_merge(work: Path) -> list[str]:
@@ -149,51 +158,159 @@ def bench_merge(work: Path) -> list[str]:
     ]
 
 
+SIZES = (2_500, 10_000, 25_000)
+SCALE_REPS = 5
+
+# The floor: the least a render must do with the same files, in a process of its own like ours: read the existing
+# config and credentials and the rendered profiles with configparser (botocore's parser), write both files back.
+FLOOR = """
+import configparser, sys
+config, credentials, rendered = sys.argv[1:4]
+merged = configparser.RawConfigParser()
+merged.read([config, rendered])
+keys = configparser.RawConfigParser()
+keys.read([credentials])
+with open(config, "w") as out:
+    merged.write(out)
+with open(credentials, "w") as out:
+    keys.write(out)
+"""
+
+
+def _run(python_args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and the process's own peak resident memory (MB) of ``python python_args...``."""
+    seconds, peak_kib = measured(python_args, env, cwd)
+    return seconds, peak_kib / 1024
+
+
+@dataclass(frozen=True)
+class Scaled:
+    profiles: int
+    ours: float
+    floor: float
+    again: float  # a second render, nothing to change
+    ours_mb: float
+    floor_mb: float
+    again_mb: float
+
+
+def _scaled(work: Path, profiles: int) -> Scaled:
+    accounts = profiles // len(KINDS)
+    repo = Path(__file__).resolve().parent.parent
+    project = work / f"project-{profiles}"
+    project.mkdir()
+    (project / "CONST.inc").write_text(const_inc(accounts))
+    for name in ("aws-cli.config.tpl", "aws-cli.credentials.tpl"):
+        shutil.copy(repo / name, project / name)
+    aws = work / f"home-{profiles}" / ".aws"
+    aws.mkdir(parents=True, mode=0o700)
+    config, credentials, rendered = aws / "config", aws / "credentials", work / f"rendered-{profiles}"
+    existing = existing_config(accounts)
+    rendered.write_text(rendered_config(accounts))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(HOME=str(aws.parent), AWS_CONFIG_FILE=str(config), AWS_SHARED_CREDENTIALS_FILE=str(credentials))
+
+    def fresh() -> None:
+        # as before any render: no backups, ledgers, record of a last render
+        shutil.rmtree(aws)
+        aws.mkdir(mode=0o700)
+        config.write_text(existing)
+        credentials.write_text(credentials_text())
+        credentials.chmod(0o600)
+
+    floor_script = work / "floor.py"
+    floor_script.write_text(FLOOR)
+    render_cmd = ["-m", "bootstrap", "render"]
+    floor_cmd = [str(floor_script), str(config), str(credentials), str(rendered)]
+    ours: list[tuple[float, float]] = []
+    floor: list[tuple[float, float]] = []
+    again: list[tuple[float, float]] = []
+    for _ in range(SCALE_REPS):
+        fresh()
+        floor.append(_run(floor_cmd, project, env))
+        fresh()
+        ours.append(_run(render_cmd, project, env))
+        again.append(_run(render_cmd, project, env))
+    assert f"[profile acct{accounts - 1:03d}_deploy]" in config.read_text(), "the render did not write the profiles"
+
+    def med(samples: list[tuple[float, float]], i: int) -> float:
+        return median([sample[i] for sample in samples])
+
+    return Scaled(
+        profiles,
+        med(ours, 0),
+        med(floor, 0),
+        med(again, 0),
+        med(ours, 1),
+        med(floor, 1),
+        med(again, 1),
+    )
+
+
 def bench_render(work: Path) -> list[str]:
+    rows = [_scaled(work, size) for size in SIZES]
+    base = rows[0]
+    lines = [
+        "",
+        f"### Whole `render` as a process, by size (medians of {SCALE_REPS}, alternating with the floor)",
+        "",
+        f"`aws-iam-bootstrap render` in a project with CONST.inc of N/5 accounts x {len(KINDS)} roles and the example "
+        "templates, into an existing config of N profiles (an earlier render of 80% of the accounts, every fifth in "
+        "another region, plus the user's own profiles), the key taken back from the credentials file. The floor is a "
+        "process doing the least the job needs with the same files: configparser (botocore's parser) reads the "
+        "existing config and credentials and the rendered profiles, and writes both files.",
+        "",
+        "| existing profiles | render | floor | ratio (target <= 2x) | render, nothing to change | vs full render "
+        "(target <= 1/3) | peak memory: render / floor / nothing to change |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        ratio = row.ours / row.floor
+        share = row.again / row.ours
+        verdicts = ("met" if ratio <= 2 else "MISSED", "met" if share <= 1 / 3 else "MISSED")
+        lines.append(
+            f"| {row.profiles:,} | {ms(row.ours)} | {ms(row.floor)} | {ratio:.2f}x: {verdicts[0]} | {ms(row.again)} "
+            f"| {share:.2f}: {verdicts[1]} | {row.ours_mb:.0f} / {row.floor_mb:.0f} / {row.again_mb:.0f} MB |"
+        )
+    last = rows[-1]
+    size_x = last.profiles / base.profiles
+    above = (last.ours_mb - _IDLE_MB) / (base.ours_mb - _IDLE_MB)
+    lines += [
+        "",
+        f"Growth from {base.profiles:,} to {last.profiles:,} profiles (x{size_x:.0f}): render time x"
+        f"{last.ours / base.ours:.1f} (the floor x{last.floor / base.floor:.1f}); render memory x"
+        f"{last.ours_mb / base.ours_mb:.1f}, or x{above:.1f} above the {_IDLE_MB:.0f} MB of `--help` (the interpreter "
+        f"and the tool's imports; the floor x{last.floor_mb / base.floor_mb:.1f}).",
+        "",
+        f"Where one in-process render of {SIZES[1]:,} profiles spends its time (profiled): "
+        f"{_breakdown(_one_render(work))}.",
+    ]
+    return lines
+
+
+_IDLE_MB = 0.0
+
+
+def _idle_mb() -> float:
+    """Peak memory of `aws-iam-bootstrap --help`: the interpreter and the tool's imports, no work."""
+    return _run(["-m", "bootstrap", "--help"], Path.cwd(), dict(os.environ))[1]
+
+
+def _one_render(work: Path) -> Callable[[], None]:
     from bootstrap.awsfiles.locations import AwsPaths
-    from bootstrap.credentials import Credentials
     from bootstrap.team import render as render_module
     from bootstrap.team.inputs import find_inputs
 
-    repo = Path(__file__).resolve().parent.parent
-    project = work / "project"
-    project.mkdir()
-    (project / "CONST.inc").write_text(const_inc())
-    shutil.copy(repo / "aws-cli.config.tpl", project / "aws-cli.config.tpl")
-    shutil.copy(repo / "aws-cli.credentials.tpl", project / "aws-cli.credentials.tpl")
-    inputs = find_inputs(project)
-    supplied = render_module.Supplied(
-        user="alice",
-        account_name=ME,
-        credentials=Credentials("AKIABENCH00000000001", SECRET),
-        mfa_serial="arn:aws:iam::210987654321:mfa/alice",
-    )
-    home = work / "render-home"
-    existing_path = work / "existing-config"
-    rendered_path = work / "rendered-config"
-    out_path = work / "out-config"
+    project, aws = work / f"project-{SIZES[1]}", work / f"home-{SIZES[1]}" / ".aws"
+    existing = existing_config(SIZES[1] // len(KINDS))
 
-    def baseline() -> None:
-        parser = configparser.RawConfigParser()
-        parser.read([existing_path, rendered_path])
-        with out_path.open("w") as handle:
-            parser.write(handle)
+    def run() -> None:
+        (aws / "config").write_text(existing)
+        (aws / "credentials").write_text(credentials_text())
+        paths = AwsPaths(aws / "config", aws / "credentials")
+        render_module.render(find_inputs(project), render_module.Supplied(), paths, dry_run=True)
 
-    def whole() -> None:
-        shutil.rmtree(home, ignore_errors=True)
-        (home / ".aws").mkdir(parents=True)
-        (home / ".aws" / "config").write_text(existing_config())
-        render_module.render(inputs, supplied, AwsPaths(home / ".aws" / "config", home / ".aws" / "credentials"))
-
-    rendered, base = side_by_side(whole, baseline, REPS)
-    profiles = (home / ".aws" / "config").read_text().count("[profile ")
-    return [
-        f"| whole `render` (CONST.inc with {ACCOUNTS} accounts x {len(KINDS)} roles, the example templates, "
-        f"into the same existing config; {profiles} profiles after) | {ms(rendered)} | {ms(base)} | "
-        f"{rendered / base:.2f}x | (for information) |",
-        "",
-        f"Where the whole render's time goes (one profiled run): {_breakdown(whole)}.",
-    ]
+    return run
 
 
 def _breakdown(run: Callable[[], None]) -> str:
@@ -210,11 +327,12 @@ def _breakdown(run: Callable[[], None]) -> str:
         cumulative[label] = cumulative.get(label, 0.0) + float(row[3])
     total = cumulative.get("render.render", 0.0) or 1.0
     parts = {
-        "store.apply_rendered": "merging and writing both files (`store.apply_rendered`)",
-        "const.load_const": "reading CONST.inc (`const.load_const`)",
-        "store.load_profiles": "reading the existing profiles (`store.load_profiles`)",
-        "render._parse_rendered": "render's own checks of the rendered text",
+        "const.load_const": "reading CONST.inc with python-dotenv (`const.load_const`)",
         "jinja2": "Jinja2",
+        "profiles.load_profiles": "reading the existing profiles (`profiles.load_profiles`)",
+        "render._recover": "taking the key back (`render._recover`)",
+        "render._parse_rendered": "checking the rendered text (`render._parse_rendered`)",
+        "store.apply_rendered": "merging and validating both files (`store.apply_rendered`)",
     }
     return ", ".join(f"{what} {cumulative.get(name, 0.0) / total:.0%}" for name, what in parts.items())
 
@@ -244,16 +362,14 @@ def bench_help() -> list[str]:
 
 
 def main() -> str:
+    global _IDLE_MB
+    _IDLE_MB = _idle_mb()
     with tempfile.TemporaryDirectory(prefix="bench-render-") as tmp:
         work = Path(tmp)
         merge_rows = bench_merge(work)
         render_rows = bench_render(work)
-    lines = ["## render: merging 2,500 profiles, and `--help`", "", *merge_rows]
-    if render_rows and render_rows[0].startswith("|"):
-        lines += render_rows
-    else:
-        lines += ["", *render_rows]
-    lines += ["", *bench_help()]
+    lines = ["## render: merging 2,500 profiles, whole renders up to 25,000, and `--help`", "", *merge_rows]
+    lines += [*render_rows, "", *bench_help()]
     return "\n".join(lines) + "\n"
 
 

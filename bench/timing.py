@@ -103,7 +103,9 @@ else:
 """
 
 
-def measured(python_args: list[str], env: Mapping[str, str] | None = None) -> tuple[float, int]:
+def measured(
+    python_args: list[str], env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> tuple[float, int]:
     """Run ``python python_args...`` (``-m MODULE ...`` or ``SCRIPT ...``; it must succeed, its output thrown away):
     its wall-clock seconds and its own peak resident set in KiB (see ``_PEAK``)."""
     import tempfile
@@ -112,6 +114,8 @@ def measured(python_args: list[str], env: Mapping[str, str] | None = None) -> tu
         start = time.perf_counter()
         subprocess.run(
             [sys.executable, "-c", _PEAK, out.name, *python_args],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             check=True,
