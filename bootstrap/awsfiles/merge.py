@@ -287,27 +287,33 @@ def _same_value(old: str | None, new: str | None) -> bool:
 
 def _update_section(sec: Section, options: list[Option], delete: Iterable[str]) -> str | None:
     """The section's new text with ``options`` set (in place, or after its last key) and ``delete`` removed;
-    None when nothing changes."""
+    None when nothing changes.
+
+    A key written in place keeps the indentation of the line it replaces, and a new key takes that of the section's
+    last key (or, with none, of its header): configparser reads a line indented deeper than the key before it as
+    that key's continuation, so an indented header after the section would otherwise become part of a new key."""
     children = sec.children()
     positions: dict[str, int] = {}
     for i, (opt, _) in enumerate(children):
         if opt is not None:
             positions[opt.key] = i
+    removed_positions = {positions[key] for key in delete if key in positions}
+    kept_options = [i for i in positions.values() if i not in removed_positions]
+    last_key = children[max(kept_options)][1] if kept_options else sec.header
     changed = False
     appended: list[str] = []
     for opt in options:
         where = positions.get(opt.key)
         current = None if where is None else children[where][0]
         if where is None or current is None:
-            appended.append(_line(opt.text))
+            appended.append(_indented(_line(opt.text), last_key))
             continue
         if not _same_value(current.value, opt.value):
-            text = _line(opt.text)
+            text = _indented(_line(opt.text), children[where][1])
             if not ends_line(children[where][1]):
                 text = text[:-1]  # it was the file's last line, without a newline
             children[where] = (opt, text)
             changed = True
-    removed_positions = {positions[key] for key in delete if key in positions}
     if removed_positions:
         changed = True
     if not changed and not appended:
@@ -320,6 +326,14 @@ def _update_section(sec: Section, options: list[Option], delete: Iterable[str]) 
         children.insert(at, (None, "".join(appended)))
         removed_positions = {p + 1 if p >= at else p for p in removed_positions}
     return _line(sec.header) + "".join(text for i, (_, text) in enumerate(children) if i not in removed_positions)
+
+
+def _indented(text: str, like: str) -> str:
+    """``text``'s lines, each indented as much more as ``like``'s first line is (nothing to do for most files)."""
+    indent = like[: len(like) - len(like.lstrip())]
+    if not indent:
+        return text
+    return "".join(indent + line for line in lines_of(text))
 
 
 def _line(text: str) -> str:

@@ -395,10 +395,19 @@ def test_a_file_with_other_line_ends_stays_one_botocore_reads_as_before(
             assert seen[sec.key] == before[sec.key]
 
 
-def test_a_header_a_new_key_would_swallow_is_caught_by_the_merged_scan() -> None:
-    # An indented header right after a section that gains a key becomes a continuation of that key: the merge
-    # cannot reuse the old scan of what follows, and the whole text is scanned (and here refused, as botocore would).
-    existing = "[profile a]\n  region = x\n  [profile b]\nregion = y\n"
-    result = merge_detailed(existing, "[profile a]\noutput = json\n", "config")
-    with pytest.raises(InputError, match="key 'region' appears twice"):
-        scanner.scan(result.text, "config", "f")
+@pytest.mark.parametrize(
+    ("rendered", "expected_a"),
+    [
+        ("[profile a]\noutput = json\n", {"region": "x", "output": "json"}),  # a new key
+        ("[profile a]\nregion = y\n", {"region": "y"}),  # a key written in place
+    ],
+)
+def test_an_indented_file_keeps_its_next_header_when_a_key_is_written(
+    rendered: str, expected_a: dict[str, str]
+) -> None:
+    # configparser reads a line indented deeper than the key before it as that key's continuation: a key written at
+    # the margin before the indented [profile b] would swallow it (and the file would hold region twice).
+    existing = "[profile a]\n  region = x\n  [profile b]\nregion = z\n"
+    result = merge_detailed(existing, rendered, "config")
+    assert botocore_view.botocore_parse(result.text, "f") == {"profile a": expected_a, "profile b": {"region": "z"}}
+    assert scanner.scan(result.text, "config", "f") == scanner.scan(result.text, "config", "f", remembered=False)
