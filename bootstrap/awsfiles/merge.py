@@ -191,7 +191,11 @@ def merge_detailed(
         for key, keys in owned_before.items():
             if key not in owned_after and key in present:
                 owned_after[key] = keys
-    if text != existing and not removed and (merged := _merged_scan(old, top, changed, text, kind, kind)) is not None:
+    if (
+        text != existing
+        and not removed
+        and (merged := _merged_scan(old, top, changed, text, kind, existing_name or kind)) is not None
+    ):
         remember(text, kind, merged)  # validating the merged text then costs what changed, not the whole file
     return MergeResult(text, tuple(added), tuple(updated), tuple(removed), created, rendered_keys, owned_after)
 

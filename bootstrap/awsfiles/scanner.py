@@ -18,6 +18,7 @@ from __future__ import annotations
 import configparser
 import re
 import shlex
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
@@ -166,12 +167,14 @@ def universal(text: str) -> str:
 # under it (to merge), and checks the rendered text before merging it; the same text is cut only once.
 _RECENT: dict[tuple[str, Kind], Scanned] = {}
 _RECENT_MAX = 6
+_RECENT_LOCK = threading.Lock()  # verify reads files from many threads
 
 
 def scan(text: str, kind: Kind, name: str, *, remembered: bool = True) -> Scanned:
     """Split an AWS file into sections and options without losing a byte (``_scan``; remembered by content, so the
     result is shared and never changed by its users). ``name`` labels an error."""
-    doc = _RECENT.get((text, kind)) if remembered else None
+    with _RECENT_LOCK:
+        doc = _RECENT.get((text, kind)) if remembered else None
     if doc is None:
         doc = _scan(text, kind, name)
         remember(text, kind, doc)
@@ -181,9 +184,10 @@ def scan(text: str, kind: Kind, name: str, *, remembered: bool = True) -> Scanne
 def remember(text: str, kind: Kind, doc: Scanned) -> None:
     """Record ``doc`` as the scan of ``text``: for a caller that built it from the scans of the text's parts (the
     merge), where that gives exactly what scanning the text would."""
-    if len(_RECENT) >= _RECENT_MAX:
-        del _RECENT[next(iter(_RECENT))]
-    _RECENT[(text, kind)] = doc
+    with _RECENT_LOCK:
+        if len(_RECENT) >= _RECENT_MAX:
+            del _RECENT[next(iter(_RECENT))]
+        _RECENT[(text, kind)] = doc
 
 
 def sections_of(text: str, kind: Kind, name: str) -> Iterator[Section]:
