@@ -144,6 +144,9 @@ def render(
         absent = [name for name in absent if name not in given]
     if absent:
         given.update(_ask(absent, prompter))
+        # What was typed is in the files once written: the next render takes it back, and says so. Its record is
+        # for that render to write.
+        snapshot = None
     secret = given.get("AWS_SECRET_ACCESS_KEY")
     if secret is not None:
         Credentials(given.get("AWS_ACCESS_KEY_ID", ""), secret)  # registers the secret for masking

@@ -86,3 +86,26 @@ def test_ctrl_c_at_the_prompt_writes_nothing(tmp_path: Path) -> None:
     assert "interrupted" in transcript
     assert not ws.config.exists()
     assert not ws.credentials.exists()
+
+
+def test_a_value_typed_at_the_prompt_is_taken_back_by_the_next_render(tmp_path: Path) -> None:
+    # The render that asked leaves no record of itself: the next one reads the serial back from the files, and says
+    # so, rather than answering from a record that says only the key was taken back.
+    ws = workspace_from(tmp_path, ROOT, const="CONST.inc.example")
+    ws.credentials.parent.mkdir(mode=0o700)
+    ws.credentials.write_text(
+        f"[example-dev-long-term]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}\n"
+    )
+    child = spawn(["render"], ws.env, ws.repo)
+    child.expect(r"Your MFA device serial .*: ")
+    child.sendline(SERIAL)
+    child.expect(pexpect.EOF)
+    child.close()
+    record(child.before or "")
+    assert child.exitstatus == 0, child.before
+    again = ws.render()
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("no changes") == 2
+    assert "reused from your AWS files: AWS_USER, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_MFA_SERIAL" in (
+        again.stdout
+    )
