@@ -1,6 +1,9 @@
-"""The AWS files as botocore reads them: parsed in memory exactly as ``botocore.configloader.raw_config_parse``
-parses a file (same ``RawConfigParser``, same nested-value rule, and ``build_profile_map``'s naming of profiles), so
-that what the tool checks is what the SDKs will see, and no copy of a secret touches the disk.
+"""The AWS files as botocore reads them: in memory, what ``botocore.configloader.raw_config_parse`` makes of a file
+(configparser's sections and values, ``[DEFAULT]`` included, the same nested-value rule) and ``build_profile_map``'s
+naming of profiles, so that what the tool checks is what the SDKs will see, and no copy of a secret touches the disk.
+
+The text is cut by ``scanner`` (configparser's own state machine, the one the merge splices with), so a text is
+parsed once for both; the property tests hold this view to configparser's and to botocore's own.
 """
 
 from __future__ import annotations

@@ -158,11 +158,6 @@ def ends_line(text: str) -> bool:
     return text.endswith(("\n", "\r"))
 
 
-def universal(text: str) -> str:
-    """``text`` with its line ends as botocore sees them once it has opened the file (all ``\n``)."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
 # The last few texts scanned, by content: a render reads each file before the lock (to take back a key) and again
 # under it (to merge), and checks the rendered text before merging it; the same text is cut only once.
 _RECENT: dict[tuple[str, Kind], Scanned] = {}

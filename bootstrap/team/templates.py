@@ -73,8 +73,8 @@ def environment() -> jinja2.Environment:
 
 @functools.lru_cache(maxsize=8)
 def _parsed(template: Template) -> jinja2.nodes.Template:
-    """The template's syntax tree, parsed once per run: render checks its placeholders, then renders it once or
-    twice (a second time when it takes a value back from the user's files)."""
+    """The template's syntax tree, parsed once per run: render reads its placeholders, asks whether it only prints
+    a name, and renders it (twice only when a filter reads a name taken back from the user's files)."""
     return _parse(environment(), template)
 
 
