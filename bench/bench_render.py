@@ -366,7 +366,7 @@ def _breakdown(run: Callable[[], None]) -> str:
         "const.load_const": "reading CONST.inc (`const.load_const`)",
         "jinja2": "Jinja2",
         "profiles.load_profiles": "reading the existing profiles (`profiles.load_profiles`)",
-        "render._recover": "taking the key back (`render._recover`)",
+        "recover.recover": "taking the key back (`recover.recover`)",
         "render._parse_rendered": "checking the rendered text (`render._parse_rendered`)",
         "store.apply_rendered": "merging and validating both files (`store.apply_rendered`)",
     }

@@ -25,11 +25,8 @@ from dataclasses import dataclass, field
 from bootstrap.awsfiles.botocore_view import parse_nested
 from bootstrap.awsfiles.scanner import (
     COMMENT_PREFIXES,
-    DEFAULT_SECTION,
     Kind,
     Option,
-    Scanned,
-    ScannedOption,
     Section,
     display_name,
     ends_line,
@@ -37,6 +34,7 @@ from bootstrap.awsfiles.scanner import (
     lines_of,
     remember,
     scan,
+    spliced,
 )
 from bootstrap.errors import InputError
 
@@ -194,58 +192,10 @@ def merge_detailed(
     if (
         text != existing
         and not removed
-        and (merged := _merged_scan(old, top, changed, text, kind, existing_name or kind)) is not None
+        and (merged := spliced(old, top, changed, text, kind, existing_name or kind)) is not None
     ):
         remember(text, kind, merged)  # validating the merged text then costs what changed, not the whole file
     return MergeResult(text, tuple(added), tuple(updated), tuple(removed), created, rendered_keys, owned_after)
-
-
-def _merged_scan(old: Scanned, top: list[str], changed: set[int], text: str, kind: Kind, name: str) -> Scanned | None:
-    """The scan of the merged ``text``, from the existing file's scan and scans of only the parts that changed;
-    None where that might differ from scanning the whole text (the caller then scans it).
-
-    ``text`` is ``top`` joined, except that its last part may end differently and have sections appended. A section
-    header at the start of a line with nothing before it resets everything configparser carries from line to line
-    (the option a more indented line would continue), so the merged file cuts into the same parts, each reading as
-    it does alone, wherever each part follows its old neighbour or starts with such a header. The sections of all
-    parts together must not repeat a name ([DEFAULT] may repeat in a file, and is left to the full scan).
-    """
-    count = len(old.keys)
-    if count == 0:
-        return None
-    prefix = sum(len(part) for part in top[:-1])
-    if "".join(top[:-1]) != text[:prefix]:
-        return None
-    parts = [*top[1:-1], text[prefix:]]
-    keys: list[str] = []
-    names: list[str] = []
-    texts: list[str] = [top[0]]
-    options: list[tuple[ScannedOption, ...]] = []
-    neighbour_kept = True  # whether the part before this one is the one before it in the existing file
-    for position, part in enumerate(parts):
-        kept = position + 1 not in changed and not (position == count - 1 and part != old.top[-1])
-        if not neighbour_kept and not part.startswith("["):
-            return None
-        if kept:
-            keys.append(old.keys[position])
-            names.append(old.names[position])
-            texts.append(part)
-            options.append(old.options[position])
-        else:
-            try:
-                alone = scan(part, kind, name, remembered=False)
-            except InputError:
-                return None
-            if alone.top[0]:
-                return None
-            keys.extend(alone.keys)
-            names.extend(alone.names)
-            texts.extend(alone.top[1:])
-            options.extend(alone.options)
-        neighbour_kept = kept
-    if DEFAULT_SECTION in names or len(set(names)) != len(names):
-        return None
-    return Scanned(tuple(texts), tuple(keys), tuple(names), tuple(options))
 
 
 # Equal key sets shared as one object: 25,000 role profiles have a handful of different sets of keys, and one

@@ -295,6 +295,55 @@ def _cut(lines: list[str], kind: Kind, name: str) -> Iterator[Section]:
         yield Section(section[0], section[1], "".join(lines[start:]), tuple(options))
 
 
+def spliced(old: Scanned, top: list[str], changed: set[int], text: str, kind: Kind, name: str) -> Scanned | None:
+    """The scan of ``text``, made from ``old``'s parts by a merge, from ``old`` and scans of only the parts that
+    changed; None where that might differ from scanning the whole text (the caller then scans it).
+
+    ``top`` is ``old.top`` with the parts at the positions ``changed`` replaced; ``text`` is ``top`` joined, except
+    that its last part may end differently and have sections appended. A section header at the start of a line
+    with nothing before it resets everything configparser carries from line to line (the option a more indented
+    line would continue), so the merged file cuts into the same parts, each reading as it does alone, wherever
+    each part follows its old neighbour or starts with such a header. The sections of all parts together must not
+    repeat a name ([DEFAULT] may repeat in a file, and is left to the full scan).
+    """
+    count = len(old.keys)
+    if count == 0:
+        return None
+    prefix = sum(len(part) for part in top[:-1])
+    if "".join(top[:-1]) != text[:prefix]:
+        return None
+    parts = [*top[1:-1], text[prefix:]]
+    keys: list[str] = []
+    names: list[str] = []
+    texts: list[str] = [top[0]]
+    options: list[tuple[ScannedOption, ...]] = []
+    neighbour_kept = True  # whether the part before this one is the one before it in the existing file
+    for position, part in enumerate(parts):
+        kept = position + 1 not in changed and not (position == count - 1 and part != old.top[-1])
+        if not neighbour_kept and not part.startswith("["):
+            return None
+        if kept:
+            keys.append(old.keys[position])
+            names.append(old.names[position])
+            texts.append(part)
+            options.append(old.options[position])
+        else:
+            try:
+                alone = scan(part, kind, name, remembered=False)
+            except InputError:
+                return None
+            if alone.top[0]:
+                return None
+            keys.extend(alone.keys)
+            names.extend(alone.names)
+            texts.extend(alone.top[1:])
+            options.extend(alone.options)
+        neighbour_kept = kept
+    if DEFAULT_SECTION in names or len(set(names)) != len(names):
+        return None
+    return Scanned(tuple(texts), tuple(keys), tuple(names), tuple(options))
+
+
 def _joined(head: str, more: list[str]) -> str:
     """A value of more than one line, as configparser joins it."""
     return "\n".join([head, *more]).rstrip()

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from bootstrap import arns
 from bootstrap.credentials import Credentials
 from bootstrap.errors import InputError, NeedsAnswer
+from bootstrap.team import recover
 from bootstrap.team.const import (
     FLAGS,
     PROFILE_NAME,
@@ -58,8 +59,6 @@ _QUESTIONS: Final = {
     "AWS_SECRET_ACCESS_KEY": "Your secret access key",
     "AWS_MFA_SERIAL": "Your MFA device serial (arn:aws:iam::ACCOUNT:mfa/NAME)",
 }
-# A marker for a missing name; the random part makes it impossible for a value, a template or CONST.inc to hold it.
-_SENTINEL: Final = "@@aws-iam-bootstrap:{}:{}@@"
 
 
 @dataclass(frozen=True)
@@ -131,10 +130,10 @@ def render(
     recovered: tuple[str, ...] = ()
     base: dict[str, object] = {**variables.values, **given, **objects, "AWS_IAM_BOOTSTRAP": tool_command()}
     # Each missing name rendered as a marker first: where a marker lands, the user's files hold the value.
-    markers = {name: _SENTINEL.format(os.urandom(8).hex(), name) for name in absent}
-    marked = _render_marked(templates, {**base, **markers}) if absent else (None, None)
+    markers = recover.markers(absent)
+    marked = recover.render_marked(templates, {**base, **markers}) if absent else (None, None)
     if absent:
-        found = _recover(absent, given, markers, templates, marked, existing())
+        found = recover.recover(absent, given, markers, templates, marked, existing(), _valid)
         given.update(found)
         if "AWS_USER" in absent and "AWS_USER" not in given and (user := arns.user_of_mfa(given.get("AWS_MFA_SERIAL"))):
             given["AWS_USER"] = user
@@ -153,7 +152,7 @@ def render(
 
     context: dict[str, object] = {**base, **given}
     config_text, credentials_text = (
-        _filled(text, markers, given)
+        recover.filled(text, markers, given)
         if text is not None and only_printed(template, markers)
         else render_template(template, context)
         for template, text in zip(templates, marked, strict=True)
@@ -244,6 +243,14 @@ def _check_value(name: str, value: str, source: str) -> str:
     return value
 
 
+def _valid(name: str, value: str) -> bool:
+    try:
+        _check_value(name, value, "")
+    except InputError:
+        return False
+    return True
+
+
 def _given(supplied: Supplied, variables: Variables) -> dict[str, str]:
     raw = {
         "AWS_USER": supplied.user,
@@ -305,111 +312,6 @@ def _check_rendered(
                 raise InputError(
                     f"{where}: source_profile {source!r} names no profile (neither rendered nor in your AWS files)"
                 )
-
-
-def _render_marked(
-    templates: tuple[Template, Template], context: Mapping[str, object]
-) -> tuple[str | None, str | None]:
-    """Each template rendered with markers for the missing names (None where that fails: a filter on a marker)."""
-    texts: list[str | None] = []
-    for template in templates:
-        try:
-            texts.append(render_template(template, context))
-        except InputError:
-            texts.append(None)
-    return texts[0], texts[1]
-
-
-def _filled(text: str, markers: Mapping[str, str], values: Mapping[str, str]) -> str:
-    """A marked rendering with each marker replaced by its value: exactly the rendering with the values, for a
-    template that only prints the names (``only_printed``), without rendering it a second time."""
-    for name, marker in markers.items():
-        text = text.replace(marker, values[name])
-    return text
-
-
-def _recover(
-    absent: list[str],
-    given: Mapping[str, str],
-    markers: Mapping[str, str],
-    templates: tuple[Template, Template],
-    marked: tuple[str | None, str | None],
-    existing: Mapping[str, Any],
-) -> dict[str, str]:
-    """Take missing supplied values back from the user's files, so re-rendering never asks for the secret again.
-
-    ``marked`` are the templates rendered with a marker in place of each missing name: wherever a marker lands
-    (profile, key, text around it), the same spot in the existing files holds the value. The first spot that holds
-    a valid value wins, the config template's before the credentials template's, and the key id and its secret
-    come from the same profile; so the marked profiles are read only until every name a template prints is found.
-    The fixed layout's long-term profile (``[NAME-long-term]``: key, secret, ``mfa_serial`` or aws-mfa's
-    ``aws_mfa_device``) is the fallback, and the user name follows from the MFA serial (see ``render``).
-    """
-    from bootstrap.awsfiles.scanner import display_name, sections_of
-
-    def valid(name: str, value: str) -> bool:
-        try:
-            _check_value(name, value, "")
-        except InputError:
-            return False
-        return True
-
-    found: dict[str, str] = {}
-    pair = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-    kinds: tuple[Literal["config", "credentials"], ...] = ("config", "credentials")
-    for template, text, kind in zip(templates, marked, kinds, strict=True):
-        uses = {p.name for p in placeholders(template)} & set(absent)
-        if text is None or uses <= found.keys():
-            continue
-        try:
-            for section in sections_of(text, kind, f"{template.path.name} (rendered)"):
-                profile = display_name(section.key)
-                current = existing.get(profile)
-                if (kind == "config" and not section.key.startswith("profile ")) or not isinstance(current, Mapping):
-                    continue
-                if "aws_session_token" in current:
-                    continue  # a session's temporary key is no long-term key
-                spots: dict[str, str] = {}  # name -> the value this profile holds for it
-                for key, _, _, value in section.options:
-                    hits = [name for name, marker in markers.items() if marker in value]
-                    if len(hits) != 1 or not isinstance(current.get(key), str) or hits[0] in spots:
-                        continue
-                    prefix, _, suffix = value.partition(markers[hits[0]])
-                    have: str = current[key]
-                    if have.startswith(prefix) and have.endswith(suffix) and len(have) > len(prefix) + len(suffix):
-                        held = have[len(prefix) : len(have) - len(suffix)]
-                        if valid(hits[0], held):
-                            spots[hits[0]] = held
-                for name in absent:
-                    if name in found or name not in spots:
-                        continue
-                    other = pair[1 - pair.index(name)] if name in pair else None
-                    if other is not None and other in absent:
-                        if other not in spots:
-                            continue
-                        found[other] = spots[other]
-                    found[name] = spots[name]
-                if uses <= found.keys():
-                    break
-        except InputError:
-            continue  # a marked text botocore could not read: the rendered one is refused later, with its line
-
-    long_term = existing.get(f"{given.get('AWS_ACCOUNT_NAME', '')}-long-term")
-    if isinstance(long_term, Mapping):
-        key_id, secret = long_term.get("aws_access_key_id"), long_term.get("aws_secret_access_key")
-        if (
-            not (set(pair) & found.keys())
-            and isinstance(key_id, str)
-            and isinstance(secret, str)
-            and valid(pair[0], key_id)
-            and valid(pair[1], secret)
-        ):
-            found.update((name, value) for name, value in zip(pair, (key_id, secret), strict=True) if name in absent)
-        device = long_term.get("mfa_serial") or long_term.get("aws_mfa_device")
-        wanted = "AWS_MFA_SERIAL" in absent and "AWS_MFA_SERIAL" not in found
-        if wanted and isinstance(device, str) and valid("AWS_MFA_SERIAL", device):
-            found["AWS_MFA_SERIAL"] = device
-    return found
 
 
 def _ask(absent: list[str], prompter: Prompter | None) -> dict[str, str]:
