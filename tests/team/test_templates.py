@@ -88,3 +88,18 @@ def test_a_literal_placeholder_can_be_written_with_raw() -> None:
     template = Template(Path("t.tpl"), "[x]\ncredential_process = sh -c 'run {% raw %}${HOME}{% endraw %}'\n")
     assert placeholders(template) == ()
     assert render(template, {}) == "[x]\ncredential_process = sh -c 'run ${HOME}'\n"
+
+
+def test_the_accounts_and_roles_are_read_quickly_but_still_lead_nowhere_else() -> None:
+    # Their public fields and properties skip the sandbox's per-access checks; anything else about them, or about
+    # what they hold, is still the sandbox's to refuse.
+    variables = parse_const(CONST)
+    context = {"accounts": variables.accounts}
+    fine = Template(
+        Path("t.tpl"), "{% for a in accounts %}{% for r in a.roles %}${r.arn} ${a.is_prod}\n{% endfor %}{% endfor %}"
+    )
+    assert "arn:aws:iam::" in render(fine, context)
+    for reach in ("accounts[0].__class__.__mro__", "accounts[0].roles.__class__.__mro__", "accounts[0].__init__"):
+        evil = Template(Path("evil.tpl"), f"[x]\nx = ${{{reach}}}\n")
+        with pytest.raises(InputError, match=r"^evil.tpl:2: "):
+            render(evil, context)
