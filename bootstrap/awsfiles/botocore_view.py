@@ -70,7 +70,7 @@ def parsed_of(doc: Scanned, name: str) -> dict[str, dict[str, Any]]:
     return {doc.names[position]: values for position, values in _parsed(doc, name)}
 
 
-def profiles_of(sections: Iterator[tuple[int, dict[str, Any]]], doc: Scanned) -> dict[str, dict[str, Any]]:
+def profiles_of(sections: Iterable[tuple[int, dict[str, Any]]], doc: Scanned) -> dict[str, dict[str, Any]]:
     """``build_profile_map(...)["profiles"]`` of a scanned config file (for a credentials file: every section),
     named by the scan's own ``section_key`` (``[profile  a]`` is profile a; the last spelling wins, as there)."""
     prefix = "profile "

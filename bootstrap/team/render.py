@@ -276,7 +276,8 @@ def _parse_rendered(text: str, template: Path, kind: Literal["config", "credenti
         doc = scan(text, kind, f"{template.name} (rendered)")
     except InputError as exc:
         raise InputError(f"{template}: the rendered {kind} file is not one botocore can read: {exc}") from None
-    for position, values in raw_items(doc):
+    sections = list(raw_items(doc))
+    for position, values in sections:
         for option, value in values.items():
             if value.startswith("\n"):
                 for line in value.splitlines():
@@ -286,7 +287,7 @@ def _parse_rendered(text: str, template: Path, kind: Literal["config", "credenti
                             "key = value"
                         )
     # Profiles as botocore names them (`[profile  a]` is profile `a`); in the credentials file, the section name.
-    return profiles_of(raw_items(doc), doc)
+    return profiles_of(sections, doc)
 
 
 def _check_rendered(
