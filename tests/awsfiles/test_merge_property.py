@@ -239,24 +239,13 @@ LINES = st.sampled_from(
 @settings(max_examples=examples(500))
 @given(lines=st.lists(LINES, max_size=25), final_newline=st.booleans())
 def test_the_scanner_reads_files_exactly_as_configparser_does(lines: list[str], final_newline: bool) -> None:
-
     text = "".join(lines)
     if not final_newline:
         text = text.rstrip("\n")
     parser = configparser.RawConfigParser()
-    try:
-        parser.read_string(text)
-        accepted = True
-    except configparser.Error:
-        accepted = False
-    try:
-        doc = scanner.scan(text, "config", "f")
-    except InputError:
-        assert not accepted
+    doc = _scanned_as_configparser_reads(text, parser, lambda: parser.read_string(text))
+    if doc is None:
         return
-    assert accepted
-    assert "".join(doc.top) == text  # lossless
-    _same_items(doc, parser)
     # and configupdater, the reference for a lossless parse, cuts the same sections where it accepts the file
     try:
         reference = sections_of(text)
@@ -300,6 +289,27 @@ def test_set_profile_changes_only_the_keys_it_was_given(
     assert merging.set_in_text(after, kind, profile, values, "f")[0] == after  # setting again changes nothing
 
 
+def _scanned_as_configparser_reads(
+    text: str, parser: configparser.RawConfigParser, read: Callable[[], object]
+) -> scanner.Scanned | None:
+    """The scan of ``text``, after checking the scanner refuses it exactly when ``read`` (configparser reading it
+    into ``parser``) does, loses no byte, and finds configparser's sections and values; None when both refuse."""
+    try:
+        read()
+        accepted = True
+    except configparser.Error:
+        accepted = False
+    try:
+        doc = scanner.scan(text, "config", "f")
+    except InputError:
+        assert not accepted
+        return None
+    assert accepted
+    assert "".join(doc.top) == text  # lossless
+    _same_items(doc, parser)
+    return doc
+
+
 def _same_items(doc: scanner.Scanned, parser: configparser.RawConfigParser) -> None:
     """The scanned sections and values are configparser's: [DEFAULT] is no section of its own, and its keys are
     every section's (what botocore reads from a file)."""
@@ -327,26 +337,15 @@ def test_the_scanner_cuts_lines_where_botocore_reading_the_file_does(
     lines: list[tuple[str, str]], final: bool, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """botocore opens the file in text mode (universal newlines): a lone \\r ends a line, U+2028 does not."""
-
     text = "".join(content + end for content, end in lines)
     if not final:
         text = text.rstrip("\r\n")
     path = tmp_path_factory.mktemp("scan") / "config"
     path.write_bytes(text.encode("utf-8"))
     parser = configparser.RawConfigParser()
-    try:
-        parser.read(path, encoding="utf-8")  # what botocore.configloader.raw_config_parse does
-        accepted = True
-    except configparser.Error:
-        accepted = False
-    try:
-        doc = scanner.scan(text, "config", "f")
-    except InputError:
-        assert not accepted
+    # parser.read(path) is what botocore.configloader.raw_config_parse does
+    if _scanned_as_configparser_reads(text, parser, lambda: parser.read(path, encoding="utf-8")) is None:
         return
-    assert accepted
-    assert "".join(doc.top) == text  # lossless
-    _same_items(doc, parser)
     assert _outcome(lambda: botocore_view.botocore_parse(text, "f")) == _outcome(lambda: _botocore_reads(path))
     # and the profiles botocore builds from what it read, named by the scan's own keys
     assert _outcome(lambda: botocore_view.profiles_view(text, None)) == _outcome(
